@@ -1,0 +1,29 @@
+// What libtorch runs on here: version, devices, threads and BLAS. Pure libtorch: no N-API here.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace unet {
+
+struct BackendInfo {
+  std::string torchVersion;
+  bool cuda = false;
+  int64_t cudaDevices = 0;
+  int64_t threads = 0;
+  std::string blas;
+};
+
+BackendInfo backendInfo();
+
+// Cores this process may run on (its affinity mask, so containers and taskset are respected).
+int64_t availableCores();
+
+// libtorch's intra-op threads; libgomp may start with one, so the addon sets this at load.
+void setThreads(int64_t threads);
+
+// "auto" (CUDA when present, else CPU) | "cpu" | "cuda" | "cuda:N"; throws naming "device" when unavailable.
+torch::Device parseDevice(const std::string& name);
+
+}  // namespace unet

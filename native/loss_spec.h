@@ -1,0 +1,16 @@
+// One loss with its options, chosen by name: what the model's training and gradient code is handed.
+// Pure libtorch: no N-API here.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "losses.h"
+
+namespace unet {
+
+using LossSpec = std::variant<DiceOptions, DiceCeOptions, BceOptions, CrossEntropyOptions, FocalOptions, TverskyOptions>;
+
+torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target);
+
+}  // namespace unet

@@ -1,0 +1,46 @@
+// Segmentation metrics with MONAI's semantics (monai/metrics: DiceMetric, MeanIoU, do_metric_reduction)
+// plus the seeds' MaskIoU. Pure libtorch: no N-API here.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace unet {
+
+enum class MetricReduction { None, Mean, Sum, MeanBatch, SumBatch, MeanChannel, SumChannel };
+
+MetricReduction parseMetricReduction(const std::string& name);  // "none" | "mean" | "sum" | "mean_batch" | ...
+
+struct OverlapMetricOptions {
+  bool includeBackground = true;
+  bool ignoreEmpty = true;  // an empty ground truth gives NaN, which reductions skip
+  MetricReduction reduction = MetricReduction::Mean;
+};
+
+// pred and target: binarised or one-hot NC[spatial...] of the same shape.
+torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options);
+torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options);
+
+// MONAI's do_metric_reduction: NaN entries are skipped; a mean over nothing is 0.
+torch::Tensor reduceMetric(const torch::Tensor& perImageClass, MetricReduction reduction);
+
+// intersection / (area1 + area2 - intersection + 1e-5) for each image; masks N1HW or NHW, nonzero = foreground.
+torch::Tensor maskIoU(const torch::Tensor& pred, const torch::Tensor& target);
+
+// Fraction of equal pixels between two class-index (or binary) maps of the same shape; a 0-d tensor.
+torch::Tensor pixelAccuracy(const torch::Tensor& pred, const torch::Tensor& target);
+
+// classes x classes int64 counts: row = target class, column = predicted class.
+torch::Tensor confusionMatrix(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes);
+
+// sigmoid(logits) >= threshold, as float 0/1 of the same shape.
+torch::Tensor binarize(const torch::Tensor& logits, double threshold);
+
+// Class indices N1[spatial...] (int64) of the channel with the largest logit.
+torch::Tensor argmaxIndices(const torch::Tensor& logits);
+
+// One-hot NC[spatial...] float from class indices N1[spatial...]; values must lie in [0, classes).
+torch::Tensor oneHot(const torch::Tensor& indices, int64_t classes);
+
+}  // namespace unet

@@ -1,0 +1,21 @@
+// JS option objects -> the option structs of the libtorch code. The TypeScript layer has already
+// validated and filled defaults; this layer still refuses wrong types so a direct native call cannot crash.
+#pragma once
+
+#include <napi.h>
+
+#include "loss_spec.h"
+#include "metrics.h"
+#include "unet.h"
+
+namespace unet::js {
+
+UNetOptions unetOptionsFromJs(const Napi::Object& object);
+Napi::Object unetOptionsToJs(Napi::Env env, const UNetOptions& options);
+
+// kind: "dice" | "diceCe" | "bce" | "crossEntropy" | "focal" | "tversky"
+LossSpec lossSpecFromJs(const std::string& kind, const Napi::Object& object);
+
+OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Object& object);
+
+}  // namespace unet::js

@@ -1,0 +1,113 @@
+// The U-Net (Ronneberger et al., 2015) built from four named blocks, as in milesial/Pytorch-UNet:
+// DoubleConv, Down, Up and OutConv. Pure libtorch: no N-API here.
+// Parameter names match test/reference/unet.py so that weights move between the two.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace unet {
+
+enum class Norm { Batch, Instance, None };
+enum class Activation { Relu, Elu, LeakyRelu };
+enum class Upsampling { Transposed, Nearest, Bilinear };
+
+Norm parseNorm(const std::string& name);                  // "batch" | "instance" | "none"
+Activation parseActivation(const std::string& name);      // "relu" | "elu" | "leaky_relu"
+Upsampling parseUpsampling(const std::string& name);      // "transposed" | "nearest" | "bilinear"
+
+struct UNetOptions {
+  int64_t inChannels = 1;
+  int64_t classes = 1;  // 1 = binary (one logit channel), else one channel a class
+  int64_t depth = 4;    // number of 2x2 poolings
+  int64_t baseFilters = 64;
+  double growth = 2.0;  // filters at level i = round(baseFilters * growth^i)
+  Norm norm = Norm::Batch;
+  Activation activation = Activation::Relu;
+  Upsampling upsampling = Upsampling::Transposed;
+  double dropout = 0.0;  // at the bottleneck
+
+  int64_t filtersAt(int64_t level) const;
+  void validate() const;  // throws std::invalid_argument naming the option
+};
+
+// (3x3 conv -> norm -> activation) x 2, padded so height and width are kept.
+class DoubleConvImpl : public torch::nn::Module {
+ public:
+  DoubleConvImpl(int64_t inChannels, int64_t outChannels, Norm norm, Activation activation);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::Tensor normalizeAndActivate(torch::nn::AnyModule& norm, const torch::Tensor& x);
+
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::AnyModule norm1_, norm2_;  // empty when norm is None
+  Activation activation_;
+};
+TORCH_MODULE(DoubleConv);
+
+// 2x2 max pooling, then DoubleConv.
+class DownImpl : public torch::nn::Module {
+ public:
+  DownImpl(int64_t inChannels, int64_t outChannels, Norm norm, Activation activation);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  DoubleConv conv_{nullptr};
+};
+TORCH_MODULE(Down);
+
+// 2x upsampling that halves the channels, concatenation with the skip connection, then DoubleConv.
+class UpImpl : public torch::nn::Module {
+ public:
+  UpImpl(int64_t inChannels, int64_t outChannels, Upsampling upsampling, Norm norm, Activation activation);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& skip);
+
+ private:
+  torch::Tensor upsample(const torch::Tensor& x);
+
+  Upsampling upsampling_;
+  torch::nn::ConvTranspose2d transposed_{nullptr};  // Transposed
+  torch::nn::Conv2d reduce_{nullptr};               // Nearest, Bilinear
+  DoubleConv conv_{nullptr};
+};
+TORCH_MODULE(Up);
+
+// 1x1 convolution to one logit channel a class.
+class OutConvImpl : public torch::nn::Module {
+ public:
+  OutConvImpl(int64_t inChannels, int64_t classes);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+};
+TORCH_MODULE(OutConv);
+
+class UNetImpl : public torch::nn::Module {
+ public:
+  explicit UNetImpl(const UNetOptions& options);
+
+  // x: N x inChannels x H x W with H, W >= 2^depth. A size that is not a multiple of 2^depth is
+  // reflect-padded up to one and the logits are cropped back, so the output is N x classes x H x W.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  const UNetOptions& options() const { return options_; }
+  int64_t sizeMultiple() const { return int64_t{1} << options_.depth; }
+  void checkInput(const torch::Tensor& x) const;  // throws std::invalid_argument naming "x"
+
+ private:
+  torch::Tensor forwardAligned(const torch::Tensor& x);
+
+  UNetOptions options_;
+  DoubleConv inc_{nullptr};
+  torch::nn::ModuleList downs_, ups_;
+  torch::nn::Dropout dropout_{nullptr};
+  OutConv head_{nullptr};
+};
+TORCH_MODULE(UNet);
+
+int64_t parameterCount(torch::nn::Module& module);
+
+}  // namespace unet
