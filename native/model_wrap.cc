@@ -51,6 +51,11 @@ class CreateModelWorker : public PromiseWorker {
   std::shared_ptr<ModelState> state_;
 };
 
+// NaN or Inf in the images would silently poison the logits (and, in training, the weights).
+void checkFinite(const torch::Tensor& images, const char* name) {
+  if (!torch::isfinite(images).all().item<bool>()) throw std::invalid_argument(std::string(name) + ": contains NaN or Inf values");
+}
+
 // Buffers (batch-norm running statistics) as they were, put back when a training-mode pass ends.
 class BufferSnapshot {
  public:
@@ -87,6 +92,7 @@ class GradientsWorker : public PromiseWorker {
     module.train();
     module.zero_grad();
     try {
+      checkFinite(images_.tensor, "images");
       auto logits = state_->module->forward(images_.tensor.to(state_->device, torch::kFloat32));
       auto loss = computeLoss(loss_, logits, targets_.tensor.to(state_->device));
       if (loss.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for gradients");
@@ -264,6 +270,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
     state->module->checkInput(x);
     worker->SetTask([state, x] {
       c10::InferenceMode inference;
+      checkFinite(x, "x");
       state->module->eval();
       return state->module->forward(x.to(state->device, torch::kFloat32));
     });

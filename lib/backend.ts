@@ -1,0 +1,25 @@
+// What libtorch runs on: version, CUDA devices, threads, BLAS.
+import { native } from './native.js';
+import { integer } from './validate.js';
+
+export interface BackendInfo {
+  /** libtorch version, e.g. "1.13.0". */
+  torchVersion: string;
+  /** Whether this libtorch sees a CUDA device. */
+  cuda: boolean;
+  cudaDevices: number;
+  /** libtorch's intra-op threads (default: the cores this process may use). */
+  threads: number;
+  /** The BLAS library in use, e.g. "OpenBLAS (/usr/lib/.../libblas.so.3)". */
+  blas: string;
+}
+
+export function backendInfo(): BackendInfo {
+  return native.backendInfo();
+}
+
+/** Sets libtorch's intra-op threads for the whole process. */
+export function setThreads(threads: number): void {
+  integer(1, 1024)(threads, 'threads');
+  native.setThreads(threads);
+}

@@ -1,0 +1,21 @@
+// torch-unet: U-Net image segmentation for Node.js on libtorch.
+export { UNet, defaultLoss } from './unet.js';
+export type { UNetOptions, UNetConfig, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './unet.js';
+export { tensor } from './tensor.js';
+export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';
+export { backendInfo, setThreads } from './backend.js';
+export type { BackendInfo } from './backend.js';
+export * as losses from './losses.js';
+export type {
+  LossSpec,
+  LossName,
+  Reduction,
+  DiceOptions,
+  DiceCeOptions,
+  BceOptions,
+  CrossEntropyOptions,
+  FocalOptions,
+  TverskyOptions,
+} from './losses.js';
+export * as metrics from './metrics.js';
+export type { MetricReduction, OverlapMetricOptions } from './metrics.js';

@@ -1,0 +1,156 @@
+// The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
+// operations of one model run one at a time, in call order.
+import { checkLossSpec, type LossSpec } from './losses.js';
+import { native, type NativeModel } from './native.js';
+import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
+import { checkOptions, integer, number, oneOf, pattern, type Check } from './validate.js';
+
+export type Norm = 'batch' | 'instance' | 'none';
+export type Activation = 'relu' | 'elu' | 'leaky_relu';
+export type Upsampling = 'transposed' | 'nearest' | 'bilinear';
+export type DeviceName = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+
+export interface UNetOptions {
+  /** Channels of the input images. Default 1. */
+  inChannels?: number;
+  /** 1 = binary (one logit channel); 2 or more = one channel a class. Default 1. */
+  classes?: number;
+  /** Number of 2x2 poolings, 1 to 6. Default 4. */
+  depth?: number;
+  /** Filters of the first level. Default 64, as in the paper. */
+  baseFilters?: number;
+  /** Filters grow by this factor a level (rounded). Default 2. */
+  growth?: number;
+  /** Default 'batch'. Instance norm is affine (learnable scale and shift). */
+  norm?: Norm;
+  /** Default 'relu'. leaky_relu has slope 0.01. */
+  activation?: Activation;
+  /** Default 'transposed' (2x2 transposed convolution); 'nearest' and 'bilinear' interpolate and convolve (1x1). */
+  upsampling?: Upsampling;
+  /** Dropout at the bottleneck, in [0, 1). Default 0. */
+  dropout?: number;
+  /** Default 'auto': CUDA when this libtorch sees a device, else CPU. */
+  device?: DeviceName;
+  /** Seed of the weight initialisation; the same seed gives the same weights. Default random. */
+  seed?: number;
+}
+
+export interface UNetConfig {
+  inChannels: number;
+  classes: number;
+  depth: number;
+  baseFilters: number;
+  growth: number;
+  norm: Norm;
+  activation: Activation;
+  upsampling: Upsampling;
+  dropout: number;
+}
+
+/** Parameters and buffers by name; the names are those of the PyTorch reference (test/reference/unet.py). */
+export type StateDict = Record<string, Tensor>;
+
+export interface Gradients {
+  loss: number;
+  /** One gradient a parameter, by parameter name. */
+  gradients: Record<string, Tensor<Float32Array>>;
+}
+
+const optionsSchema: Record<keyof UNetOptions, Check> = {
+  inChannels: integer(1, 4096),
+  classes: integer(1, 4096),
+  depth: integer(1, 6),
+  baseFilters: integer(1, 4096),
+  growth: number(1, 4),
+  norm: oneOf('batch', 'instance', 'none'),
+  activation: oneOf('relu', 'elu', 'leaky_relu'),
+  upsampling: oneOf('transposed', 'nearest', 'bilinear'),
+  dropout: number(0, 1, { maxExclusive: true }),
+  device: pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'"),
+  seed: integer(0, Number.MAX_SAFE_INTEGER),
+};
+
+/** The default loss: Dice + BCE for one class, Dice + CE for more (MONAI's DiceCELoss). */
+export function defaultLoss(classes: number): LossSpec {
+  return classes === 1 ? { name: 'diceCe', sigmoid: true } : { name: 'diceCe', softmax: true, toOnehotY: true };
+}
+
+export class UNet {
+  readonly #native: NativeModel;
+
+  private constructor(nativeModel: NativeModel) {
+    this.#native = nativeModel;
+  }
+
+  /**
+   * Builds a U-Net with padded 3x3 convolutions: the logits have the input's height and width. Images
+   * must be at least 2^depth on each side; other sizes are reflect-padded to a multiple of 2^depth and
+   * the logits cropped back.
+   */
+  static async create(options: UNetOptions = {}): Promise<UNet> {
+    const { device = 'auto', seed, ...architecture } = checkOptions<UNetOptions>(options, 'options', optionsSchema);
+    return new UNet(await native.createModel(architecture, device, seed));
+  }
+
+  get config(): UNetConfig {
+    return this.#native.config as UNetConfig;
+  }
+
+  get parameterCount(): number {
+    return this.#native.parameterCount;
+  }
+
+  /** The libtorch device the weights live on, e.g. "cpu" or "cuda:0". */
+  get device(): string {
+    return this.#native.device;
+  }
+
+  get disposed(): boolean {
+    return this.#native.disposed;
+  }
+
+  /** Logits N x classes x H x W (float32) for NCHW images, in eval mode. */
+  async forward(x: TensorLike): Promise<Tensor<Float32Array>> {
+    const images = checkImages(x, 'x', this.#live('forward').inChannels);
+    return (await this.#native.forward(images)) as Tensor<Float32Array>;
+  }
+
+  /**
+   * Loss and gradient of every parameter for one training-mode pass (no optimiser step). Batch-norm running
+   * statistics are restored afterwards, so the model is left exactly as it was.
+   */
+  async gradients(images: TensorLike, targets: TensorLike, loss?: LossSpec): Promise<Gradients> {
+    const config = this.#live('gradients');
+    const checkedImages = checkImages(images, 'images', config.inChannels);
+    const logitShape = [checkedImages.shape[0], config.classes, ...checkedImages.shape.slice(2)];
+    const checkedTargets = checkTargets(targets, 'targets', { data: checkedImages.data, shape: logitShape }, 'the logits');
+    const { lossName, options } = checkLossSpec(loss ?? defaultLoss(config.classes), 'loss');
+    return (await this.#native.gradients(checkedImages, checkedTargets, lossName, options)) as Gradients;
+  }
+
+  /** A copy of every parameter and buffer, by name. */
+  async stateDict(): Promise<StateDict> {
+    this.#live('stateDict');
+    return this.#native.stateDict();
+  }
+
+  /** Replaces every parameter and buffer; names and shapes must match exactly (nothing is changed otherwise). */
+  async loadStateDict(stateDict: Record<string, TensorLike>): Promise<void> {
+    this.#live('loadStateDict');
+    if (typeof stateDict !== 'object' || stateDict === null) {
+      throw new TypeError('stateDict: expected an object of tensors by name');
+    }
+    for (const [name, value] of Object.entries(stateDict)) checkTensor(value, `stateDict['${name}']`);
+    return this.#native.loadStateDict(stateDict);
+  }
+
+  /** Frees the weights once the operations already queued have finished; later calls reject. */
+  dispose(): void {
+    this.#native.dispose();
+  }
+
+  #live(operation: string): UNetConfig {
+    if (this.#native.disposed) throw new Error(`${operation}: the model has been disposed`);
+    return this.config;
+  }
+}
