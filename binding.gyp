@@ -8,7 +8,8 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc!": ["-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-frtti", "-O2", "<!@(node scripts/find-libtorch.js --cxxflags)"],
-      "ldflags": ["<!@(node scripts/find-libtorch.js --ldflags)"]
+      "ldflags": ["<!@(node scripts/find-libtorch.js --ldflags)"],
+      "libraries": ["<!@(node scripts/find-libtorch.js --libraries)"]
     }
   ]
 }

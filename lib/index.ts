@@ -6,9 +6,8 @@ export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';
 export { backendInfo, setThreads } from './backend.js';
 export type { BackendInfo } from './backend.js';
 export * as losses from './losses.js';
+export type { LossSpec, LossName } from './loss_spec.js';
 export type {
-  LossSpec,
-  LossName,
   Reduction,
   DiceOptions,
   DiceCeOptions,

@@ -1,6 +1,6 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
-import { checkLossSpec, type LossSpec } from './losses.js';
+import { checkLossSpec, type LossSpec } from './loss_spec.js';
 import { native, type NativeModel } from './native.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
 import { checkOptions, integer, number, oneOf, pattern, type Check } from './validate.js';

@@ -4,7 +4,7 @@
 //   2. Torch_DIR  the folder that holds TorchConfig.cmake
 //   3. the torch package of `python3` (torch.utils.cmake_prefix_path)
 //   4. the system (Debian/Ubuntu libtorch-dev, or /usr/local)
-// Usage: node scripts/find-libtorch.js --json | --torch-dir | --include-dirs | --lib-dir | --ldflags | --cxxflags | --cuda
+// Usage: node scripts/find-libtorch.js --json | --torch-dir | --include-dirs | --lib-dir | --ldflags | --libraries | --cxxflags | --cuda
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -117,7 +117,8 @@ export function findLibtorch() {
     cxxflags,
     cuda,
     version: readVersion(includeDirs),
-    ldflags: [`-L${libDir}`, `-Wl,-rpath,${libDir}`, ...libraries],
+    ldflags: [`-L${libDir}`, `-Wl,-rpath,${libDir}`],
+    libraries,
   };
 }
 
@@ -129,6 +130,7 @@ function main(argv) {
     '--include-dirs': () => found.includeDirs.join(' '),
     '--lib-dir': () => found.libDir,
     '--ldflags': () => found.ldflags.join(' '),
+    '--libraries': () => found.libraries.join(' '),
     '--cxxflags': () => found.cxxflags,
     '--cuda': () => (found.cuda ? '1' : '0'),
   };

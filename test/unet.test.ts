@@ -111,6 +111,22 @@ describe('forward', () => {
   });
 });
 
+describe('the event loop', () => {
+  it('stays free while a forward pass runs on a worker thread', async () => {
+    const model = await UNet.create({ baseFilters: 16, depth: 4, device: 'cpu', seed: 1 });
+    const images = randomImages([4, 1, 256, 256], 7);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const started = performance.now();
+    await model.forward(images);
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    // A blocked loop would tick at most once; a free one ticks about every 5 ms of the pass.
+    expect(elapsed).toBeGreaterThan(50);
+    expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
+  });
+});
+
 describe('dispose', () => {
   it('lets queued work finish, then rejects later calls', async () => {
     const model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu' });

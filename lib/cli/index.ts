@@ -7,7 +7,12 @@ import { info } from './info.js';
 const program = new Command()
   .name('torch-unet')
   .description('U-Net image segmentation on libtorch')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Wrong usage exits with 2, as scripts expect; help and version exit with 0.
+  .exitOverride((error) => {
+    const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
+    process.exit(informational ? 0 : 2);
+  });
 
 program
   .command('info')

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import type { Tensor } from '../../lib/index.js';
+import { toNumbers } from './oracle.js';
 
 type Nested = number | Nested[];
 
@@ -27,11 +28,17 @@ export const monaiCases: MonaiCase[] = JSON.parse(
 export function fromNested(nested: Nested): { data: Float64Array; shape: number[] } {
   const shape: number[] = [];
   for (let level: Nested = nested; Array.isArray(level); level = level[0]) shape.push(level.length);
-  return { data: Float64Array.from([nested].flat(Infinity) as number[]), shape };
+  const flat: number[] = [];
+  const visit = (item: Nested): void => {
+    if (Array.isArray(item)) item.forEach(visit);
+    else flat.push(item);
+  };
+  visit(nested);
+  return { data: Float64Array.from(flat), shape };
 }
 
 export function values(result: number | Tensor): number[] {
-  return typeof result === 'number' ? [result] : Array.from(result.data, Number);
+  return typeof result === 'number' ? [result] : toNumbers(result.data);
 }
 
 export function expectClose(actual: number[], expected: number[], rtol: number, atol: number, label: string): void {

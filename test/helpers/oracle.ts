@@ -57,3 +57,8 @@ export function maxAbs(a: TensorData): number {
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(Number(a[i])));
   return max;
 }
+
+/** Plain numbers of any tensor data (int64 included), for comparisons. */
+export function toNumbers(data: TensorData): number[] {
+  return Array.from(data as ArrayLike<number | bigint>, Number);
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up torch-unet on a Debian/Ubuntu machine: the system packages it needs (libtorch, a fast BLAS, a C++
+# toolchain, and python3-torch for the oracle tests), the npm packages from the lockfile, then the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libtorch-dev libopenblas0-openmp cmake g++ make python3-torch)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The addon is built explicitly below, so the install script need not build it during npm ci.
+TORCH_UNET_SKIP_BUILD=1 npm ci --no-audit --no-fund
+npm run build
+echo "setup: done ($(node dist/cli/index.js info --json))"
