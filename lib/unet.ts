@@ -149,6 +149,11 @@ export class UNet {
     this.#native.dispose();
   }
 
+  /** `using model = await UNet.create(...)` disposes the model at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   #live(operation: string): UNetConfig {
     if (this.#native.disposed) throw new Error(`${operation}: the model has been disposed`);
     return this.config;

@@ -32,6 +32,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace unet::js
 
-static Napi::Object InitTorchUnet(Napi::Env env, Napi::Object exports) { return unet::js::Init(env, exports); }
+static Napi::Object InitTorchUnet(Napi::Env env, Napi::Object exports) {
+  return unet::js::Init(env, exports);
+}
 
 NODE_API_MODULE(torch_unet, InitTorchUnet)

@@ -34,12 +34,9 @@ CaughtError describeCurrentException() {
 
 Napi::Error toJsError(Napi::Env env, const CaughtError& error) {
   switch (error.kind) {
-    case ErrorKind::TypeError:
-      return Napi::TypeError::New(env, error.message);
-    case ErrorKind::RangeError:
-      return Napi::RangeError::New(env, error.message);
-    case ErrorKind::Error:
-      break;
+    case ErrorKind::TypeError: return Napi::TypeError::New(env, error.message);
+    case ErrorKind::RangeError: return Napi::RangeError::New(env, error.message);
+    case ErrorKind::Error: break;
   }
   return Napi::Error::New(env, error.message);
 }

@@ -9,7 +9,8 @@
 
 namespace unet {
 
-using LossSpec = std::variant<DiceOptions, DiceCeOptions, BceOptions, CrossEntropyOptions, FocalOptions, TverskyOptions>;
+using LossSpec =
+    std::variant<DiceOptions, DiceCeOptions, BceOptions, CrossEntropyOptions, FocalOptions, TverskyOptions>;
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target);
 

@@ -28,8 +28,7 @@ std::string numberText(double value) {
 
 void requireChannels(const torch::Tensor& input, const char* name) {
   if (input.dim() < 2) {
-    throw std::invalid_argument(std::string(name) + ": expected N x C x [spatial...], got shape " +
-                                shapeOf(input));
+    throw std::invalid_argument(std::string(name) + ": expected N x C x [spatial...], got shape " + shapeOf(input));
   }
 }
 
@@ -38,8 +37,7 @@ void requirePreparedShapes(const torch::Tensor& prepared, const torch::Tensor& p
                            const torch::Tensor& input, const torch::Tensor& target) {
   if (prepared.sizes() != preparedTarget.sizes()) {
     throw std::invalid_argument("target: expected the input's shape " + shapeOf(input) +
-                                " (or N x 1 x [spatial...] class indices with toOnehotY), got " +
-                                shapeOf(target));
+                                " (or N x 1 x [spatial...] class indices with toOnehotY), got " + shapeOf(target));
   }
 }
 
@@ -73,8 +71,7 @@ std::vector<int64_t> overlapAxes(int64_t dims, bool batch) {
 torch::Tensor classWeights(const std::vector<double>& weight, int64_t classes, const torch::Tensor& like) {
   if (weight.size() != 1 && static_cast<int64_t>(weight.size()) != classes) {
     throw std::invalid_argument("weight: expected " + std::to_string(classes) +
-                                " values (one a class after background removal), got " +
-                                std::to_string(weight.size()));
+                                " values (one a class after background removal), got " + std::to_string(weight.size()));
   }
   for (double value : weight) {
     if (value < 0) throw std::invalid_argument("weight: values must be >= 0, got " + numberText(value));
@@ -90,8 +87,8 @@ struct OverlapInputs {
 
 // Activation, one-hot target and background removal in MONAI's order; single-channel inputs ignore
 // softmax, toOnehotY and includeBackground=false (MONAI only warns).
-OverlapInputs prepareOverlap(const torch::Tensor& input, const torch::Tensor& target, bool sigmoid,
-                             bool softmax, bool toOnehotY, bool includeBackground) {
+OverlapInputs prepareOverlap(const torch::Tensor& input, const torch::Tensor& target, bool sigmoid, bool softmax,
+                             bool toOnehotY, bool includeBackground) {
   if (sigmoid && softmax) throw std::invalid_argument("sigmoid, softmax: at most one of them may be true");
   requireChannels(input, "input");
   torch::Tensor activated = sigmoid ? torch::sigmoid(input) : input;
@@ -165,8 +162,8 @@ Reduction parseReduction(const std::string& name) {
 }
 
 torch::Tensor diceLoss(const torch::Tensor& input, const torch::Tensor& target, const DiceOptions& options) {
-  auto [activated, truth] = prepareOverlap(input, target, options.sigmoid, options.softmax, options.toOnehotY,
-                                           options.includeBackground);
+  auto [activated, truth] =
+      prepareOverlap(input, target, options.sigmoid, options.softmax, options.toOnehotY, options.includeBackground);
   const auto axes = overlapAxes(activated.dim(), options.batch);
   auto [truePositive, falsePositive, falseNegative] = diceCounts(activated, truth, axes, options.squaredPred);
   if (!options.jaccard) {
@@ -188,12 +185,10 @@ torch::Tensor diceLoss(const torch::Tensor& input, const torch::Tensor& target, 
   return loss.view(shape);
 }
 
-torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target,
-                         const DiceCeOptions& options) {
+torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target, const DiceCeOptions& options) {
   const Reduction reduction = options.dice.reduction;
   if (reduction == Reduction::None) {
-    throw std::invalid_argument(
-        "reduction: diceCe accepts \"mean\" or \"sum\" (MONAI's DiceCELoss has no \"none\")");
+    throw std::invalid_argument("reduction: diceCe accepts \"mean\" or \"sum\" (MONAI's DiceCELoss has no \"none\")");
   }
   if (options.lambdaDice < 0) throw std::invalid_argument("lambdaDice: must be >= 0");
   if (options.lambdaCe < 0) throw std::invalid_argument("lambdaCe: must be >= 0");
@@ -203,8 +198,8 @@ torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target
                                 " (use N x 1 x [spatial...] for class indices), got " + shapeOf(target));
   }
   if (target.size(1) != 1 && target.size(1) != input.size(1)) {
-    throw std::invalid_argument("target: expected 1 or " + std::to_string(input.size(1)) +
-                                " channels, got shape " + shapeOf(target));
+    throw std::invalid_argument("target: expected 1 or " + std::to_string(input.size(1)) + " channels, got shape " +
+                                shapeOf(target));
   }
   torch::Tensor dice = diceLoss(input, target, options.dice);
   // one channel: BCE with logits, ceWeight as pos_weight; else cross entropy with ceWeight as class weights
@@ -218,8 +213,7 @@ torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target
 
 torch::Tensor bceLoss(const torch::Tensor& logits, const torch::Tensor& target, const BceOptions& options) {
   if (logits.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: expected the logits' shape " + shapeOf(logits) + ", got " +
-                                shapeOf(target));
+    throw std::invalid_argument("target: expected the logits' shape " + shapeOf(logits) + ", got " + shapeOf(target));
   }
   torch::Tensor probability = target.is_floating_point() ? target : target.to(logits.scalar_type());
   c10::optional<torch::Tensor> positiveWeight;
@@ -249,15 +243,16 @@ torch::Tensor crossEntropyLoss(const torch::Tensor& logits, const torch::Tensor&
   } else if (target.sizes() == logits.sizes()) {
     labels = target.is_floating_point() ? target : target.to(logits.scalar_type());
   } else {
-    throw std::invalid_argument("target: expected class indices N x [spatial...] or N x 1 x [spatial...], or "
-                                "probabilities of the logits' shape " + shapeOf(logits) + ", got " +
-                                shapeOf(target));
+    throw std::invalid_argument(
+        "target: expected class indices N x [spatial...] or N x 1 x [spatial...], or "
+        "probabilities of the logits' shape " +
+        shapeOf(logits) + ", got " + shapeOf(target));
   }
   c10::optional<torch::Tensor> weight;
   if (!options.weight.empty()) {
     if (static_cast<int64_t>(options.weight.size()) != classes) {
-      throw std::invalid_argument("weight: expected " + std::to_string(classes) +
-                                  " values (one a class), got " + std::to_string(options.weight.size()));
+      throw std::invalid_argument("weight: expected " + std::to_string(classes) + " values (one a class), got " +
+                                  std::to_string(options.weight.size()));
     }
     weight = torch::tensor(options.weight, logits.options());
   }
@@ -269,8 +264,7 @@ torch::Tensor crossEntropyLoss(const torch::Tensor& logits, const torch::Tensor&
                                 options.labelSmoothing);
 }
 
-torch::Tensor focalLoss(const torch::Tensor& input, const torch::Tensor& target,
-                        const FocalOptions& options) {
+torch::Tensor focalLoss(const torch::Tensor& input, const torch::Tensor& target, const FocalOptions& options) {
   requireChannels(input, "input");
   torch::Tensor logits = input;
   torch::Tensor truth = target;
@@ -309,10 +303,9 @@ torch::Tensor focalLoss(const torch::Tensor& input, const torch::Tensor& target,
   return reduceLoss(loss, options.reduction);
 }
 
-torch::Tensor tverskyLoss(const torch::Tensor& input, const torch::Tensor& target,
-                          const TverskyOptions& options) {
-  auto [activated, truth] = prepareOverlap(input, target, options.sigmoid, options.softmax, options.toOnehotY,
-                                           options.includeBackground);
+torch::Tensor tverskyLoss(const torch::Tensor& input, const torch::Tensor& target, const TverskyOptions& options) {
+  auto [activated, truth] =
+      prepareOverlap(input, target, options.sigmoid, options.softmax, options.toOnehotY, options.includeBackground);
   const auto axes = overlapAxes(activated.dim(), options.batch);
   // compute_tp_fp_fn with decoupled=False: the original Tversky counts
   torch::Tensor truePositive = torch::sum(activated * truth, axes);

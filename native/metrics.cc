@@ -20,8 +20,7 @@ std::string shapeOf(const torch::Tensor& tensor) {
 
 void requireSameShape(const torch::Tensor& pred, const torch::Tensor& target) {
   if (pred.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: shape " + shapeOf(target) + " differs from pred shape " +
-                                shapeOf(pred));
+    throw std::invalid_argument("target: shape " + shapeOf(target) + " differs from pred shape " + shapeOf(pred));
   }
 }
 
@@ -61,8 +60,8 @@ torch::Tensor checkedClassIndices(const torch::Tensor& values, int64_t classes, 
   if (values.is_floating_point()) invalid = invalid | (values != values.floor());
   if (invalid.any().item<bool>()) {
     std::ostringstream message;
-    message << name << ": value " << values.masked_select(invalid)[0].item<double>()
-            << " is not a class index in [0, " << classes << ")";
+    message << name << ": value " << values.masked_select(invalid)[0].item<double>() << " is not a class index in [0, "
+            << classes << ")";
     throw std::invalid_argument(message.str());
   }
   return indices;
@@ -88,11 +87,11 @@ MetricReduction parseMetricReduction(const std::string& name) {
   if (name == "sum_channel") return MetricReduction::SumChannel;
   throw std::invalid_argument(
       "reduction: expected \"none\", \"mean\", \"sum\", \"mean_batch\", \"sum_batch\", \"mean_channel\" or "
-      "\"sum_channel\", got \"" + name + "\"");
+      "\"sum_channel\", got \"" +
+      name + "\"");
 }
 
-torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target,
-                         const OverlapMetricOptions& options) {
+torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options) {
   requireOverlapShape(pred, target);
   torch::Tensor predicted;
   torch::Tensor truth;
@@ -110,14 +109,13 @@ torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target,
   torch::Tensor predictedSum = predicted.sum(axes).to(truth.scalar_type());
   torch::Tensor dice = 2.0 * (truth * predicted).sum(axes) / (truthSum + predictedSum);
   // an empty ground truth gives NaN when ignored, else 1 for an empty prediction and 0 otherwise
-  torch::Tensor empty = options.ignoreEmpty ? filled(dice, kNaN)
-                                            : torch::where(truthSum + predictedSum <= 0, filled(dice, 1.0),
-                                                           filled(dice, 0.0));
+  torch::Tensor empty = options.ignoreEmpty
+                            ? filled(dice, kNaN)
+                            : torch::where(truthSum + predictedSum <= 0, filled(dice, 1.0), filled(dice, 0.0));
   return reduceMetric(torch::where(truthSum > 0, dice, empty), options.reduction);
 }
 
-torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& target,
-                        const OverlapMetricOptions& options) {
+torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options) {
   requireOverlapShape(pred, target);
   // MONAI's ignore_background keeps a single channel
   const int64_t first = options.includeBackground || pred.size(1) == 1 ? 0 : 1;
@@ -157,11 +155,11 @@ torch::Tensor reduceMetric(const torch::Tensor& perImageClass, MetricReduction r
 }
 
 torch::Tensor maskIoU(const torch::Tensor& pred, const torch::Tensor& target) {
-  const bool sameImages = pred.dim() >= 1 && target.dim() >= 1 && pred.size(0) == target.size(0) &&
-                          pred.numel() == target.numel();
+  const bool sameImages =
+      pred.dim() >= 1 && target.dim() >= 1 && pred.size(0) == target.size(0) && pred.numel() == target.numel();
   if (!sameImages) {
-    throw std::invalid_argument("target: shape " + shapeOf(target) + " does not match pred shape " +
-                                shapeOf(pred) + " (expected N x 1 x H x W or N x H x W for both)");
+    throw std::invalid_argument("target: shape " + shapeOf(target) + " does not match pred shape " + shapeOf(pred) +
+                                " (expected N x 1 x H x W or N x H x W for both)");
   }
   const int64_t images = pred.size(0);
   torch::Tensor predicted = (pred != 0).reshape({images, -1}).to(torch::kFloat);
@@ -197,8 +195,7 @@ torch::Tensor argmaxIndices(const torch::Tensor& logits) {
 
 torch::Tensor oneHot(const torch::Tensor& indices, int64_t classes) {
   if (indices.dim() < 2 || indices.size(1) != 1) {
-    throw std::invalid_argument("indices: expected N x 1 x [spatial...] class indices, got shape " +
-                                shapeOf(indices));
+    throw std::invalid_argument("indices: expected N x 1 x [spatial...] class indices, got shape " + shapeOf(indices));
   }
   requireClasses(classes);
   // like MONAI's one_hot, fractional values are truncated by .long(); only the range is checked
@@ -206,8 +203,8 @@ torch::Tensor oneHot(const torch::Tensor& indices, int64_t classes) {
   torch::Tensor invalid = (labels < 0) | (labels >= classes);
   if (invalid.any().item<bool>()) {
     std::ostringstream message;
-    message << "indices: value " << indices.masked_select(invalid)[0].item<double>() << " is outside [0, "
-            << classes << ") for " << classes << " classes";
+    message << "indices: value " << indices.masked_select(invalid)[0].item<double>() << " is outside [0, " << classes
+            << ") for " << classes << " classes";
     throw std::invalid_argument(message.str());
   }
   std::vector<int64_t> shape(indices.sizes().begin(), indices.sizes().end());

@@ -53,7 +53,8 @@ class CreateModelWorker : public PromiseWorker {
 
 // NaN or Inf in the images would silently poison the logits (and, in training, the weights).
 void checkFinite(const torch::Tensor& images, const char* name) {
-  if (!torch::isfinite(images).all().item<bool>()) throw std::invalid_argument(std::string(name) + ": contains NaN or Inf values");
+  if (!torch::isfinite(images).all().item<bool>())
+    throw std::invalid_argument(std::string(name) + ": contains NaN or Inf values");
 }
 
 // Buffers (batch-norm running statistics) as they were, put back when a training-mode pass ends.
@@ -99,7 +100,8 @@ class GradientsWorker : public PromiseWorker {
       loss.backward();
       lossValue_ = loss.item<double>();
       for (const auto& parameter : module.named_parameters()) {
-        if (parameter.value().grad().defined()) gradients_.emplace_back(parameter.key(), parameter.value().grad().clone());
+        if (parameter.value().grad().defined())
+          gradients_.emplace_back(parameter.key(), parameter.value().grad().clone());
       }
     } catch (...) {
       module.zero_grad();
@@ -129,7 +131,8 @@ class GradientsWorker : public PromiseWorker {
 
 class StateDictWorker : public PromiseWorker {
  public:
-  StateDictWorker(Napi::Env env, std::shared_ptr<ModelState> state) : PromiseWorker(env, "stateDict"), state_(std::move(state)) {}
+  StateDictWorker(Napi::Env env, std::shared_ptr<ModelState> state)
+      : PromiseWorker(env, "stateDict"), state_(std::move(state)) {}
 
  protected:
   void Run() override {
@@ -187,7 +190,8 @@ class LoadStateDictWorker : public PromiseWorker {
       throw std::invalid_argument(message);
     }
     torch::NoGradGuard noGrad;
-    for (auto& [destination, source] : copies) destination.copy_(source.to(destination.device(), destination.scalar_type()));
+    for (auto& [destination, source] : copies)
+      destination.copy_(source.to(destination.device(), destination.scalar_type()));
   }
 
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
@@ -206,19 +210,18 @@ class LoadStateDictWorker : public PromiseWorker {
 }  // namespace
 
 Napi::Function ModelWrap::DefineClass(Napi::Env env) {
-  return Napi::ObjectWrap<ModelWrap>::DefineClass(
-      env, "NativeUNet",
-      {
-          InstanceMethod<&ModelWrap::Forward>("forward"),
-          InstanceMethod<&ModelWrap::Gradients>("gradients"),
-          InstanceMethod<&ModelWrap::StateDict>("stateDict"),
-          InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
-          InstanceMethod<&ModelWrap::Dispose>("dispose"),
-          InstanceAccessor<&ModelWrap::Config>("config"),
-          InstanceAccessor<&ModelWrap::ParameterCount>("parameterCount"),
-          InstanceAccessor<&ModelWrap::Device>("device"),
-          InstanceAccessor<&ModelWrap::Disposed>("disposed"),
-      });
+  return Napi::ObjectWrap<ModelWrap>::DefineClass(env, "NativeUNet",
+                                                  {
+                                                      InstanceMethod<&ModelWrap::Forward>("forward"),
+                                                      InstanceMethod<&ModelWrap::Gradients>("gradients"),
+                                                      InstanceMethod<&ModelWrap::StateDict>("stateDict"),
+                                                      InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                                                      InstanceMethod<&ModelWrap::Dispose>("dispose"),
+                                                      InstanceAccessor<&ModelWrap::Config>("config"),
+                                                      InstanceAccessor<&ModelWrap::ParameterCount>("parameterCount"),
+                                                      InstanceAccessor<&ModelWrap::Device>("device"),
+                                                      InstanceAccessor<&ModelWrap::Disposed>("disposed"),
+                                                  });
 }
 
 Napi::Object ModelWrap::NewInstance(Napi::Env env, std::shared_ptr<ModelState> state) {
@@ -326,7 +329,9 @@ Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), live("device")->device.str()); });
 }
 
-Napi::Value ModelWrap::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !state_); }
+Napi::Value ModelWrap::Disposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !state_);
+}
 
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {

@@ -18,16 +18,11 @@ constexpr int64_t kMaxRank = 8;
 
 torch::ScalarType scalarTypeOf(Napi::Env env, napi_typedarray_type type, const std::string& name) {
   switch (type) {
-    case napi_float32_array:
-      return torch::kFloat32;
-    case napi_float64_array:
-      return torch::kFloat64;
-    case napi_uint8_array:
-      return torch::kUInt8;
-    case napi_int32_array:
-      return torch::kInt32;
-    case napi_bigint64_array:
-      return torch::kInt64;
+    case napi_float32_array: return torch::kFloat32;
+    case napi_float64_array: return torch::kFloat64;
+    case napi_uint8_array: return torch::kUInt8;
+    case napi_int32_array: return torch::kInt32;
+    case napi_bigint64_array: return torch::kInt64;
     default:
       typeError(env, name + ".data: expected a Float32Array, Float64Array, Uint8Array, Int32Array or BigInt64Array");
   }
@@ -67,33 +62,22 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 
 const char* dtypeName(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat32:
-      return "float32";
-    case torch::kFloat64:
-      return "float64";
-    case torch::kUInt8:
-      return "uint8";
-    case torch::kInt32:
-      return "int32";
-    case torch::kInt64:
-      return "int64";
-    default:
-      return "float32";
+    case torch::kFloat32: return "float32";
+    case torch::kFloat64: return "float64";
+    case torch::kUInt8: return "uint8";
+    case torch::kInt32: return "int32";
+    case torch::kInt64: return "int64";
+    default: return "float32";
   }
 }
 
 napi_typedarray_type typedArrayTypeOf(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat64:
-      return napi_float64_array;
-    case torch::kUInt8:
-      return napi_uint8_array;
-    case torch::kInt32:
-      return napi_int32_array;
-    case torch::kInt64:
-      return napi_bigint64_array;
-    default:
-      return napi_float32_array;
+    case torch::kFloat64: return napi_float64_array;
+    case torch::kUInt8: return napi_uint8_array;
+    case torch::kInt32: return napi_int32_array;
+    case torch::kInt64: return napi_bigint64_array;
+    default: return napi_float32_array;
   }
 }
 
@@ -143,8 +127,8 @@ Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
   } else {
     // The ArrayBuffer owns a reference to the tensor; its storage is freed when JS collects the buffer.
     auto* owner = new torch::Tensor(tensor);
-    buffer = Napi::ArrayBuffer::New(env, owner->data_ptr(), byteLength,
-                                    [](Napi::Env, void*, torch::Tensor* hint) { delete hint; }, owner);
+    buffer = Napi::ArrayBuffer::New(
+        env, owner->data_ptr(), byteLength, [](Napi::Env, void*, torch::Tensor* hint) { delete hint; }, owner);
   }
   const auto elements = static_cast<size_t>(tensor.numel());
   napi_value data;
@@ -152,7 +136,8 @@ Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
                        napi_create_typedarray(env, typedArrayTypeOf(tensor.scalar_type()), elements, buffer, 0, &data),
                        Napi::Object());
   auto shape = Napi::Array::New(env, static_cast<size_t>(tensor.dim()));
-  for (int64_t i = 0; i < tensor.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, tensor.size(i)));
+  for (int64_t i = 0; i < tensor.dim(); ++i)
+    shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, tensor.size(i)));
   auto result = Napi::Object::New(env);
   result.Set("data", Napi::Value(env, data));
   result.Set("shape", shape);

@@ -54,24 +54,19 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, bool bias) {
 
 torch::nn::AnyModule makeNorm(Norm norm, int64_t channels) {
   switch (norm) {
-    case Norm::Batch:
-      return torch::nn::AnyModule(torch::nn::BatchNorm2d(channels));
+    case Norm::Batch: return torch::nn::AnyModule(torch::nn::BatchNorm2d(channels));
     case Norm::Instance:
       return torch::nn::AnyModule(torch::nn::InstanceNorm2d(torch::nn::InstanceNorm2dOptions(channels).affine(true)));
-    case Norm::None:
-      break;
+    case Norm::None: break;
   }
   return {};
 }
 
 torch::Tensor activate(Activation activation, const torch::Tensor& x) {
   switch (activation) {
-    case Activation::Relu:
-      return torch::relu(x);
-    case Activation::Elu:
-      return torch::elu(x);
-    case Activation::LeakyRelu:
-      return torch::leaky_relu(x, 0.01);
+    case Activation::Relu: return torch::relu(x);
+    case Activation::Elu: return torch::elu(x);
+    case Activation::LeakyRelu: return torch::leaky_relu(x, 0.01);
   }
   return x;
 }
@@ -102,7 +97,9 @@ DownImpl::DownImpl(int64_t inChannels, int64_t outChannels, Norm norm, Activatio
   conv_ = register_module("conv", DoubleConv(inChannels, outChannels, norm, activation));
 }
 
-torch::Tensor DownImpl::forward(const torch::Tensor& x) { return conv_->forward(torch::max_pool2d(x, 2)); }
+torch::Tensor DownImpl::forward(const torch::Tensor& x) {
+  return conv_->forward(torch::max_pool2d(x, 2));
+}
 
 UpImpl::UpImpl(int64_t inChannels, int64_t outChannels, Upsampling upsampling, Norm norm, Activation activation)
     : upsampling_(upsampling) {
@@ -136,7 +133,9 @@ OutConvImpl::OutConvImpl(int64_t inChannels, int64_t classes) {
   conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(inChannels, classes, 1)));
 }
 
-torch::Tensor OutConvImpl::forward(const torch::Tensor& x) { return conv_->forward(x); }
+torch::Tensor OutConvImpl::forward(const torch::Tensor& x) {
+  return conv_->forward(x);
+}
 
 UNetImpl::UNetImpl(const UNetOptions& options) : options_(options) {
   options_.validate();

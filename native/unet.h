@@ -13,9 +13,9 @@ enum class Norm { Batch, Instance, None };
 enum class Activation { Relu, Elu, LeakyRelu };
 enum class Upsampling { Transposed, Nearest, Bilinear };
 
-Norm parseNorm(const std::string& name);                  // "batch" | "instance" | "none"
-Activation parseActivation(const std::string& name);      // "relu" | "elu" | "leaky_relu"
-Upsampling parseUpsampling(const std::string& name);      // "transposed" | "nearest" | "bilinear"
+Norm parseNorm(const std::string& name);              // "batch" | "instance" | "none"
+Activation parseActivation(const std::string& name);  // "relu" | "elu" | "leaky_relu"
+Upsampling parseUpsampling(const std::string& name);  // "transposed" | "nearest" | "bilinear"
 
 struct UNetOptions {
   int64_t inChannels = 1;

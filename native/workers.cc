@@ -3,7 +3,9 @@
 namespace unet::js {
 
 PromiseWorker::PromiseWorker(Napi::Env env, std::string operation)
-    : Napi::AsyncWorker(env, "torch-unet"), operation_(std::move(operation)), deferred_(Napi::Promise::Deferred::New(env)) {}
+    : Napi::AsyncWorker(env, "torch-unet"),
+      operation_(std::move(operation)),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void PromiseWorker::Execute() {
   try {
@@ -63,6 +65,8 @@ void TensorTaskWorker::Run() {
   }
 }
 
-Napi::Value TensorTaskWorker::Result(Napi::Env env) { return tensorOrNumberToJs(env, result_); }
+Napi::Value TensorTaskWorker::Result(Napi::Env env) {
+  return tensorOrNumberToJs(env, result_);
+}
 
 }  // namespace unet::js

@@ -23,7 +23,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnSettled(std::function<void()> callback) { onSettled_ = std::move(callback); }
 
  protected:
-  virtual void Run() = 0;                       // worker thread: libtorch work only, no N-API
+  virtual void Run() = 0;                         // worker thread: libtorch work only, no N-API
   virtual Napi::Value Result(Napi::Env env) = 0;  // JS thread: convert the result
 
  private:

@@ -24,7 +24,7 @@ describe('tensors across the boundary', () => {
   });
 
   it('returns float32, uint8 and int64 results with their dtype and shape', async () => {
-    const logits = tensor(new Float32Array([3, -1, -2, 4, 0, 0]), [1, 2, 3]);
+    const logits = tensor(new Float32Array([3, -1, 2, -4, 0, 0]), [1, 2, 3]);
     const binary = await metrics.binarize(logits);
     expect(binary).toMatchObject({ dtype: 'float32', shape: [1, 2, 3] });
     expect(binary.data).toBeInstanceOf(Float32Array);

@@ -138,4 +138,14 @@ describe('dispose', () => {
     await expect(model.stateDict()).rejects.toThrow('disposed');
     expect(() => model.config).toThrow('disposed');
   });
+
+  it('happens at the end of a `using` block', async () => {
+    let escaped: UNet;
+    {
+      using model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu' });
+      escaped = model;
+      expect(model.disposed).toBe(false);
+    }
+    expect(escaped.disposed).toBe(true);
+  });
 });
