@@ -1,5 +1,7 @@
 #include "workers.h"
 
+#include "compute_thread.h"
+
 namespace unet::js {
 
 PromiseWorker::PromiseWorker(Napi::Env env, std::string operation)
@@ -9,7 +11,7 @@ PromiseWorker::PromiseWorker(Napi::Env env, std::string operation)
 
 void PromiseWorker::Execute() {
   try {
-    Run();
+    ComputeThread::instance().run([this] { Run(); });
   } catch (...) {
     failure_ = describeCurrentException();
     SetError(failure_.message);

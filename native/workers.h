@@ -1,5 +1,5 @@
-// The AsyncWorker base every long operation derives from: Run() on a libuv worker thread, the Promise
-// settled on the JS thread, every exception turned into a rejection (never a crash).
+// The AsyncWorker base every long operation derives from: Run() on the compute thread (the libuv worker
+// waits for it), the Promise settled on the JS thread, every exception turned into a rejection (never a crash).
 #pragma once
 
 #include <napi.h>
@@ -23,7 +23,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnSettled(std::function<void()> callback) { onSettled_ = std::move(callback); }
 
  protected:
-  virtual void Run() = 0;                         // worker thread: libtorch work only, no N-API
+  virtual void Run() = 0;                         // compute thread: libtorch work only, no N-API
   virtual Napi::Value Result(Napi::Env env) = 0;  // JS thread: convert the result
 
  private:
