@@ -32,6 +32,18 @@ int64_t UNetOptions::filtersAt(int64_t level) const {
   return static_cast<int64_t>(std::llround(static_cast<double>(baseFilters) * std::pow(growth, level)));
 }
 
+double UNetOptions::parameterEstimate() const {
+  const double normOrBias = norm == Norm::None ? 1.0 : 2.0;  // a bias, or a norm's scale and shift
+  auto doubleConv = [&](double in, double out) { return 9 * in * out + 9 * out * out + 2 * normOrBias * out; };
+  const double upKernel = upsampling == Upsampling::Transposed ? 4.0 : 1.0;
+  double total = doubleConv(static_cast<double>(inChannels), static_cast<double>(filtersAt(0)));
+  for (int64_t level = 0; level < depth; ++level) {
+    const auto upper = static_cast<double>(filtersAt(level)), lower = static_cast<double>(filtersAt(level + 1));
+    total += doubleConv(upper, lower) + upKernel * lower * upper + upper + doubleConv(2 * upper, upper);
+  }
+  return total + static_cast<double>(filtersAt(0) * classes + classes);
+}
+
 void UNetOptions::validate() const {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
@@ -42,6 +54,11 @@ void UNetOptions::validate() const {
   require(baseFilters >= 1 && baseFilters <= 4096, "baseFilters: expected an integer from 1 to 4096");
   require(growth >= 1.0 && growth <= 4.0, "growth: expected a number from 1 to 4");
   require(filtersAt(depth) <= 65536, "baseFilters, growth, depth: the bottleneck would have over 65536 filters");
+  // Weights alone of a bigger network take over 4 GB: refuse before allocating rather than be killed by the OS.
+  const double parameters = parameterEstimate();
+  require(parameters <= 1e9, "baseFilters, growth, depth: the network would have " +
+                                 std::to_string(static_cast<int64_t>(parameters)) +
+                                 " parameters; at most 1e9 (4 GB of float32 weights) are allowed");
   require(dropout >= 0.0 && dropout < 1.0, "dropout: expected a number in [0, 1)");
 }
 

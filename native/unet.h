@@ -29,7 +29,8 @@ struct UNetOptions {
   double dropout = 0.0;  // at the bottleneck
 
   int64_t filtersAt(int64_t level) const;
-  void validate() const;  // throws std::invalid_argument naming the option
+  double parameterEstimate() const;  // the parameter count of the network these options build
+  void validate() const;             // throws std::invalid_argument naming the option
 };
 
 // (3x3 conv -> norm -> activation) x 2, padded so height and width are kept.

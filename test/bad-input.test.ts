@@ -26,6 +26,7 @@ describe('UNet.create', () => {
     [{ device: 'gpu' }, TypeError, "options.device: expected 'auto' | 'cpu' | 'cuda' | 'cuda:N'"],
     [{ seed: -1 }, RangeError, 'options.seed'],
     [{ baseFiltres: 8 }, TypeError, 'options.baseFiltres: unknown option'],
+    [{ baseFilters: 4096, depth: 2 }, RangeError, 'parameters; at most 1e9 (4 GB of float32 weights) are allowed'],
     ['big', TypeError, 'options: expected an options object'],
   ])('%j', async (options, type, message) => {
     const creation = UNet.create(options as never);
