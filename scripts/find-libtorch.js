@@ -15,9 +15,9 @@ function fromLibtorchFolder(root) {
   return join(root, 'share', 'cmake', 'Torch');
 }
 
-function fromPython() {
+function fromPython(python) {
   try {
-    const prefix = execFileSync('python3', ['-c', 'import torch.utils; print(torch.utils.cmake_prefix_path)'], {
+    const prefix = execFileSync(python, ['-c', 'import torch.utils; print(torch.utils.cmake_prefix_path)'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 60_000,
@@ -41,19 +41,20 @@ function systemCandidates() {
 
 // A variable the user set on purpose must point at libtorch: falling through would silently build
 // against another libtorch (say, the CPU one instead of their CUDA one).
-function explicit(variable, dir) {
+function explicit(variable, value, dir) {
   if (existsSync(join(dir, CONFIG))) return dir;
-  throw new Error(`torch-unet: ${variable}=${process.env[variable]} is set, but ${join(dir, CONFIG)} does not exist`);
+  throw new Error(`torch-unet: ${variable}=${value} is set, but ${join(dir, CONFIG)} does not exist`);
 }
 
 // Each way is tried in order; the first whose TorchConfig.cmake exists wins.
-function locateTorchDir() {
+function locateTorchDir({ env, python, systemDirs }) {
   const tried = [];
+  const { LIBTORCH: libtorch, Torch_DIR: torchDir } = env;
   const ways = [
-    ['LIBTORCH', () => (process.env.LIBTORCH ? [explicit('LIBTORCH', fromLibtorchFolder(resolve(process.env.LIBTORCH)))] : [])],
-    ['Torch_DIR', () => (process.env.Torch_DIR ? [explicit('Torch_DIR', resolve(process.env.Torch_DIR))] : [])],
-    ['python3 torch', () => [fromPython()].filter(Boolean)],
-    ['system', systemCandidates],
+    ['LIBTORCH', () => (libtorch ? [explicit('LIBTORCH', libtorch, fromLibtorchFolder(resolve(libtorch)))] : [])],
+    ['Torch_DIR', () => (torchDir ? [explicit('Torch_DIR', torchDir, resolve(torchDir))] : [])],
+    ['python3 torch', () => [fromPython(python)].filter(Boolean)],
+    ['system', () => systemDirs],
   ];
   for (const [way, candidates] of ways) {
     for (const dir of candidates()) {
@@ -94,15 +95,16 @@ function readVersion(includeDirs) {
   return 'unknown';
 }
 
-export function findLibtorch() {
-  const { way, torchDir } = locateTorchDir();
+// The options exist for the tests; a build uses the defaults.
+export function findLibtorch({ env = process.env, python = 'python3', systemDirs = systemCandidates() } = {}) {
+  const { way, torchDir } = locateTorchDir({ env, python, systemDirs });
   const config = readFileSync(join(torchDir, CONFIG), 'utf8');
   const prefix = installPrefix(torchDir, config);
   const includeDirs = [join(prefix, 'include'), join(prefix, 'include', 'torch', 'csrc', 'api', 'include')];
   const libDir = firstExisting([join(prefix, 'lib'), resolve(torchDir, '..', '..')], 'libtorch.so');
   if (!libDir) throw new Error(`torch-unet: found ${join(torchDir, CONFIG)} (${way}) but no libtorch.so beside it`);
   const cxxFlagsInConfig = config.match(/set\(TORCH_CXX_FLAGS "([^"]*)"\)/);
-  const cxxflags = process.env.TORCH_CXX_FLAGS ?? (cxxFlagsInConfig ? cxxFlagsInConfig[1] : '');
+  const cxxflags = env.TORCH_CXX_FLAGS ?? (cxxFlagsInConfig ? cxxFlagsInConfig[1] : '');
   const cuda = existsSync(join(libDir, 'libtorch_cuda.so'));
   const libraries = ['-lc10', '-ltorch_cpu', '-ltorch'];
   // CUDA kernels register through static initialisers: without --no-as-needed the linker drops
