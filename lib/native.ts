@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { TensorLike, Tensor } from './tensor.js';
+import type { EpochLogs, ProgressEvent } from './training.js';
 
 export interface NativeModel {
   readonly config: NativeConfig;
@@ -20,6 +21,20 @@ export interface NativeModel {
   ): Promise<{ loss: number; gradients: Record<string, Tensor> }>;
   stateDict(): Promise<Record<string, Tensor>>;
   loadStateDict(stateDict: Record<string, TensorLike>): Promise<void>;
+  fit(
+    images: TensorLike,
+    masks: TensorLike,
+    valImages: TensorLike | undefined,
+    valMasks: TensorLike | undefined,
+    options: object,
+    onProgress: (event: ProgressEvent) => void,
+    stopFlag: { data: Int32Array; shape: number[] },
+  ): Promise<{ history: EpochLogs[]; stoppedEarly: boolean; aborted: boolean; batchEvents: number; epochEvents: number }>;
+  trainStep(images: TensorLike, masks: TensorLike, options: object): Promise<number>;
+  readonly history: EpochLogs[];
+  save(path: string): Promise<void>;
+  exportWeights(path: string): Promise<void>;
+  importWeights(path: string): Promise<void>;
   dispose(): void;
 }
 
@@ -37,6 +52,7 @@ export interface NativeConfig {
 
 export interface NativeAddon {
   createModel(options: object, device: string, seed: number | undefined): Promise<NativeModel>;
+  loadModel(path: string, device: string): Promise<NativeModel>;
   computeLoss(kind: string, input: TensorLike, target: TensorLike, options: object): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: object): Promise<number | Tensor>;
   backendInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; threads: number; blas: string };

@@ -3,7 +3,20 @@
 import { checkLossSpec, type LossSpec } from './loss_spec.js';
 import { native, type NativeModel } from './native.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions, integer, number, oneOf, pattern, type Check } from './validate.js';
+import {
+  abortError,
+  checkMasks,
+  checkTrainingData,
+  defaultLoss,
+  ProgressRelay,
+  resolveFitOptions,
+  resolveTrainStepOptions,
+  type FitOptions,
+  type History,
+  type TrainingData,
+  type TrainStepOptions,
+} from './training.js';
+import { checkOptions, integer, number, oneOf, pattern, typeError, type Check } from './validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';
@@ -56,6 +69,15 @@ export interface Gradients {
   gradients: Record<string, Tensor<Float32Array>>;
 }
 
+const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'");
+
+function checkPath(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
+  return value;
+}
+
+let mixedPrecisionWarned = false;
+
 const optionsSchema: Record<keyof UNetOptions, Check> = {
   inChannels: integer(1, 4096),
   classes: integer(1, 4096),
@@ -66,14 +88,9 @@ const optionsSchema: Record<keyof UNetOptions, Check> = {
   activation: oneOf('relu', 'elu', 'leaky_relu'),
   upsampling: oneOf('transposed', 'nearest', 'bilinear'),
   dropout: number(0, 1, { maxExclusive: true }),
-  device: pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'"),
+  device: deviceCheck,
   seed: integer(0, Number.MAX_SAFE_INTEGER),
 };
-
-/** The default loss: Dice + BCE for one class, Dice + CE for more (MONAI's DiceCELoss). */
-export function defaultLoss(classes: number): LossSpec {
-  return classes === 1 ? { name: 'diceCe', sigmoid: true } : { name: 'diceCe', softmax: true, toOnehotY: true };
-}
 
 export class UNet {
   readonly #native: NativeModel;
@@ -90,6 +107,16 @@ export class UNet {
   static async create(options: UNetOptions = {}): Promise<UNet> {
     const { device = 'auto', seed, ...architecture } = checkOptions<UNetOptions>(options, 'options', optionsSchema);
     return new UNet(await native.createModel(architecture, device, seed));
+  }
+
+  /**
+   * A model from a file written by save() or by fit's checkpoint: configuration, weights and, for resuming,
+   * the optimiser state and the history. A corrupt, truncated or foreign file is refused.
+   */
+  static async load(path: string, options: { device?: DeviceName } = {}): Promise<UNet> {
+    checkPath(path, 'path');
+    const { device = 'auto' } = checkOptions<{ device?: DeviceName }>(options, 'options', { device: deviceCheck });
+    return new UNet(await native.loadModel(path, device));
   }
 
   get config(): UNetConfig {
@@ -126,6 +153,69 @@ export class UNet {
     const checkedTargets = checkTargets(targets, 'targets', { data: checkedImages.data, shape: logitShape }, 'the logits');
     const { lossName, options } = checkLossSpec(loss ?? defaultLoss(config.classes), 'loss');
     return (await this.#native.gradients(checkedImages, checkedTargets, lossName, options)) as Gradients;
+  }
+
+  /**
+   * Trains in libtorch on a worker thread: batching, augmentation, forward, loss, backward, optimiser step
+   * and validation all run natively; the callbacks hear about it without slowing it down. Resolves with one
+   * entry an epoch (all epochs, the resumed ones included). The images and masks are read in place: do not
+   * change them while fit runs.
+   */
+  async fit(data: TrainingData, options: FitOptions = {}): Promise<History> {
+    const config = this.#live('fit');
+    const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
+    const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
+    const resolved = resolveFitOptions(options, config.classes);
+    if (options.mixedPrecision && !this.device.startsWith('cuda') && !mixedPrecisionWarned) {
+      mixedPrecisionWarned = true;
+      process.emitWarning('torch-unet: mixedPrecision applies to CUDA only; training on the CPU in float32');
+    }
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const relay = new ProgressRelay(options);
+    const onAbort = () => relay.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await this.#native.fit(images, masks, validation?.images, validation?.masks, resolved, relay.deliver, { data: relay.stopFlag, shape: [1] });
+      await relay.settled(result);
+      if (relay.error !== undefined) throw relay.error;
+      if (result.aborted) throw abortError(result.history, signal?.reason);
+      return result.history;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One optimiser step on one batch, for loops that JS drives; the optimiser persists between calls. */
+  async trainStep(images: TensorLike, masks: TensorLike, options: TrainStepOptions = {}): Promise<{ loss: number }> {
+    const config = this.#live('trainStep');
+    const checkedImages = checkImages(images, 'images', config.inChannels);
+    const checkedMasks = checkMasks(masks, 'masks', checkedImages);
+    const resolved = resolveTrainStepOptions(options, config.classes);
+    return { loss: (await this.#native.trainStep(checkedImages, checkedMasks, resolved)) as number };
+  }
+
+  /** The epochs trained so far (by fit, or restored by load). */
+  get history(): History {
+    return this.#native.history as History;
+  }
+
+  /** Writes the configuration, weights, optimiser state and history to one file, atomically. */
+  async save(path: string): Promise<void> {
+    this.#live('save');
+    return this.#native.save(checkPath(path, 'path'));
+  }
+
+  /** Writes the weights as a state dict that Python's torch.load reads into the PyTorch reference U-Net. */
+  async exportWeights(path: string): Promise<void> {
+    this.#live('exportWeights');
+    return this.#native.exportWeights(checkPath(path, 'path'));
+  }
+
+  /** Reads a state dict written by torch.save(model.state_dict(), path); names and shapes must match. */
+  async importWeights(path: string): Promise<void> {
+    this.#live('importWeights');
+    return this.#native.importWeights(checkPath(path, 'path'));
   }
 
   /** A copy of every parameter and buffer, by name. */

@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
 
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   exports.Set("computeLoss", Napi::Function::New(env, ComputeLoss, "computeLoss"));
   exports.Set("computeMetric", Napi::Function::New(env, ComputeMetric, "computeMetric"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));

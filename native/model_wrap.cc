@@ -8,6 +8,8 @@
 
 #include "addon_data.h"
 #include "backend.h"
+#include "checkpoint.h"
+#include "fit_worker.h"
 #include "js_values.h"
 #include "loss_spec.h"
 #include "options_bridge.h"
@@ -135,11 +137,7 @@ class StateDictWorker : public PromiseWorker {
       : PromiseWorker(env, "stateDict"), state_(std::move(state)) {}
 
  protected:
-  void Run() override {
-    torch::NoGradGuard noGrad;
-    for (const auto& item : state_->module->named_parameters()) entries_.emplace_back(item.key(), item.value().clone());
-    for (const auto& item : state_->module->named_buffers()) entries_.emplace_back(item.key(), item.value().clone());
-  }
+  void Run() override { entries_ = namedState(*state_->module); }
 
   Napi::Value Result(Napi::Env env) override {
     auto result = Napi::Object::New(env);
@@ -149,7 +147,7 @@ class StateDictWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<ModelState> state_;
-  std::vector<std::pair<std::string, torch::Tensor>> entries_;
+  std::map<std::string, torch::Tensor> entries_;
 };
 
 // Replaces every parameter and buffer; all names and shapes are checked before anything is copied.
@@ -160,51 +158,63 @@ class LoadStateDictWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    auto& module = *state_->module;
-    std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // destination, source
-    std::set<std::string> expected;
-    std::string missing, mismatched;
-    auto plan = [&](const std::string& name, const torch::Tensor& destination) {
-      expected.insert(name);
-      auto found = entries_.find(name);
-      if (found == entries_.end()) {
-        missing += (missing.empty() ? "" : ", ") + name;
-      } else if (found->second.tensor.sizes() != destination.sizes()) {
-        mismatched += (mismatched.empty() ? "" : ", ") + name + " (expected " + shapeOf(destination) + ", got " +
-                      shapeOf(found->second.tensor) + ")";
-      } else {
-        copies.emplace_back(destination, found->second.tensor);
-      }
-    };
-    for (const auto& item : module.named_parameters()) plan(item.key(), item.value());
-    for (const auto& item : module.named_buffers()) plan(item.key(), item.value());
-    std::string unexpected;
-    for (const auto& [name, entry] : entries_) {
-      if (!expected.count(name)) unexpected += (unexpected.empty() ? "" : ", ") + name;
-    }
-    if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
-      std::string message = "stateDict does not fit this model:";
-      if (!missing.empty()) message += " missing " + missing + ";";
-      if (!unexpected.empty()) message += " unexpected " + unexpected + ";";
-      if (!mismatched.empty()) message += " wrong shape " + mismatched + ";";
-      throw std::invalid_argument(message);
-    }
-    torch::NoGradGuard noGrad;
-    for (auto& [destination, source] : copies)
-      destination.copy_(source.to(destination.device(), destination.scalar_type()));
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& [name, entry] : entries_) tensors.emplace(name, entry.tensor);
+    loadNamedState(*state_->module, tensors);
   }
 
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
  private:
-  static std::string shapeOf(const torch::Tensor& tensor) {
-    std::string text = "[";
-    for (int64_t i = 0; i < tensor.dim(); ++i) text += (i ? ", " : "") + std::to_string(tensor.size(i));
-    return text + "]";
-  }
-
   std::shared_ptr<ModelState> state_;
   std::map<std::string, BorrowedTensor> entries_;
+};
+
+// A model built from a checkpoint: its configuration, weights, optimiser state and training progress.
+class LoadModelWorker : public PromiseWorker {
+ public:
+  LoadModelWorker(Napi::Env env, std::string path, torch::Device device)
+      : PromiseWorker(env, "UNet.load"), path_(std::move(path)), device_(device) {}
+
+ protected:
+  void Run() override {
+    auto checkpoint = loadCheckpoint(path_);
+    state_ = std::make_shared<ModelState>();
+    state_->options = checkpoint.options;
+    state_->module = UNet(checkpoint.options);
+    loadNamedState(*state_->module, checkpoint.modelState);
+    state_->module->to(state_->device = device_);
+    state_->module->eval();
+    state_->parameterCount = parameterCount(*state_->module);
+    decodeTrainingState(checkpoint.trainingState, state_->training);
+    if (!checkpoint.optimizer.empty()) {
+      OptimizerOptions optimizer;
+      optimizer.name = checkpoint.optimizer;
+      state_->training.optimizer = std::make_unique<Optimizer>(namedParameters(state_->module), optimizer);
+      state_->training.optimizer->loadState(checkpoint.optimizerState);
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override { return ModelWrap::NewInstance(env, state_); }
+
+ private:
+  std::string path_;
+  torch::Device device_;
+  std::shared_ptr<ModelState> state_;
+};
+
+// A job with no result but success: saving and loading files.
+class FileTaskWorker : public PromiseWorker {
+ public:
+  FileTaskWorker(Napi::Env env, std::string operation, std::function<void()> task)
+      : PromiseWorker(env, std::move(operation)), task_(std::move(task)) {}
+
+ protected:
+  void Run() override { task_(); }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::function<void()> task_;
 };
 
 }  // namespace
@@ -216,6 +226,12 @@ Napi::Function ModelWrap::DefineClass(Napi::Env env) {
                                                       InstanceMethod<&ModelWrap::Gradients>("gradients"),
                                                       InstanceMethod<&ModelWrap::StateDict>("stateDict"),
                                                       InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                                                      InstanceMethod<&ModelWrap::Fit>("fit"),
+                                                      InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
+                                                      InstanceMethod<&ModelWrap::Save>("save"),
+                                                      InstanceMethod<&ModelWrap::ExportWeights>("exportWeights"),
+                                                      InstanceMethod<&ModelWrap::ImportWeights>("importWeights"),
+                                                      InstanceAccessor<&ModelWrap::History>("history"),
                                                       InstanceMethod<&ModelWrap::Dispose>("dispose"),
                                                       InstanceAccessor<&ModelWrap::Config>("config"),
                                                       InstanceAccessor<&ModelWrap::ParameterCount>("parameterCount"),
@@ -310,6 +326,65 @@ Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value ModelWrap::Fit(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value { return enqueue(new FitWorker(info, live("fit"))); });
+}
+
+Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("trainStep");
+    auto worker = std::make_unique<TensorTaskWorker>(info.Env(), "trainStep", nullptr);
+    auto images = worker->Borrow(tensorFromJs(info[0], "images"));
+    auto masks = worker->Borrow(tensorFromJs(info[1], "masks"));
+    const auto options = requireObject(info[2], "options");
+    auto loss = lossFromJs(options.Get("loss"));
+    auto optimizer = optimizerOptionsFromJs(options);
+    const double gradClip = getNumber(options, "gradClip", 0.0);
+    worker->SetTask([state, images, masks, loss = std::move(loss), optimizer, gradClip] {
+      return torch::tensor(trainStep(state->module, state->training, images, masks, loss, optimizer, gradClip),
+                           torch::kFloat64);
+    });
+    return enqueue(worker.release());
+  });
+}
+
+Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("save");
+    const auto path = requireString(info[0], "path");
+    return enqueue(new FileTaskWorker(
+        info.Env(), "save", [state, path] { saveCheckpoint(path, makeCheckpoint(state->module, state->training)); }));
+  });
+}
+
+Napi::Value ModelWrap::ExportWeights(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("exportWeights");
+    const auto path = requireString(info[0], "path");
+    return enqueue(new FileTaskWorker(info.Env(), "exportWeights",
+                                      [state, path] { exportStateDict(path, namedState(*state->module)); }));
+  });
+}
+
+Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("importWeights");
+    const auto path = requireString(info[0], "path");
+    return enqueue(new FileTaskWorker(info.Env(), "importWeights",
+                                      [state, path] { loadNamedState(*state->module, importStateDict(path)); }));
+  });
+}
+
+// The epochs trained so far (read between jobs: the JS thread never reads it while fit runs, as fit is a job).
+Napi::Value ModelWrap::History(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const auto& history = live("history")->training.history;
+    auto array = Napi::Array::New(info.Env(), history.size());
+    for (size_t i = 0; i < history.size(); ++i) array.Set(i, epochRecordToJs(info.Env(), history[i]));
+    return array;
+  });
+}
+
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
   state_.reset();  // queued jobs keep their own reference and finish; the weights go with the last one
   return info.Env().Undefined();
@@ -331,6 +406,16 @@ Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::Disposed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !state_);
+}
+
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto* worker =
+        new LoadModelWorker(info.Env(), requireString(info[0], "path"), parseDevice(requireString(info[1], "device")));
+    auto promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  });
 }
 
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {

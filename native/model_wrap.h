@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "trainer.h"
 #include "unet.h"
 #include "workers.h"
 
@@ -20,6 +21,7 @@ struct ModelState {
   UNetOptions options;
   torch::Device device{torch::kCPU};
   int64_t parameterCount = 0;
+  TrainingState training;  // the optimiser and progress that fit, trainStep, save and resuming share
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
@@ -34,6 +36,12 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Gradients(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value Fit(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value Save(const Napi::CallbackInfo& info);
+  Napi::Value ExportWeights(const Napi::CallbackInfo& info);
+  Napi::Value ImportWeights(const Napi::CallbackInfo& info);
+  Napi::Value History(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Config(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
@@ -51,5 +59,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
 // createModel(options, device: string, seed: number | undefined): Promise<ModelWrap>
 Napi::Value CreateModel(const Napi::CallbackInfo& info);
+
+// loadModel(path, device: string): Promise<ModelWrap> from a checkpoint written by save() or fit.
+Napi::Value LoadModel(const Napi::CallbackInfo& info);
 
 }  // namespace unet::js

@@ -146,4 +146,82 @@ OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Object& o) {
   return m;
 }
 
+OptimizerOptions optimizerOptionsFromJs(const Napi::Object& o) {
+  OptimizerOptions optimizer;
+  optimizer.name = getString(o, "optimizer", optimizer.name);
+  optimizer.lr = getNumber(o, "lr", optimizer.lr);
+  optimizer.weightDecay = getNumber(o, "weightDecay", optimizer.weightDecay);
+  optimizer.momentum = getNumber(o, "momentum", optimizer.momentum);
+  optimizer.nesterov = getBool(o, "nesterov", optimizer.nesterov);
+  optimizer.validate();
+  return optimizer;
+}
+
+AugmentOptions augmentOptionsFromJs(const Napi::Object& o) {
+  AugmentOptions a;
+  const std::pair<const char*, double*> fields[] = {
+      {"horizontalFlip", &a.horizontalFlip},
+      {"verticalFlip", &a.verticalFlip},
+      {"rotate90", &a.rotate90},
+      {"affine", &a.affine},
+      {"rotationDegrees", &a.rotationDegrees},
+      {"scaleMin", &a.scaleMin},
+      {"scaleMax", &a.scaleMax},
+      {"translateFraction", &a.translateFraction},
+      {"elastic", &a.elastic},
+      {"elasticSigmaPixels", &a.elasticSigmaPixels},
+      {"brightness", &a.brightness},
+      {"brightnessRange", &a.brightnessRange},
+      {"contrast", &a.contrast},
+      {"contrastMin", &a.contrastMin},
+      {"contrastMax", &a.contrastMax},
+      {"gamma", &a.gamma},
+      {"gammaMin", &a.gammaMin},
+      {"gammaMax", &a.gammaMax},
+      {"noise", &a.noise},
+      {"noiseStd", &a.noiseStd},
+  };
+  for (const auto& [key, field] : fields) *field = getNumber(o, key, *field);
+  a.elasticGridPoints = getInteger(o, "elasticGridPoints", a.elasticGridPoints);
+  a.validate();
+  return a;
+}
+
+LossSpec lossFromJs(const Napi::Value& value) {
+  const auto loss = requireObject(value, "loss");
+  const std::string name = getString(loss, "name", "");
+  auto options = Napi::Object::New(value.Env());
+  const auto keys = loss.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    const auto key = keys.Get(i).ToString().Utf8Value();
+    if (key != "name") options.Set(key, loss.Get(key));
+  }
+  return lossSpecFromJs(name, options);
+}
+
+FitOptions fitOptionsFromJs(const Napi::Object& o) {
+  FitOptions f;
+  f.epochs = getInteger(o, "epochs", f.epochs);
+  f.batchSize = getInteger(o, "batchSize", f.batchSize);
+  f.optimizer = optimizerOptionsFromJs(o);
+  if (has(o, "schedule")) {
+    const auto schedule = requireObject(o.Get("schedule"), "schedule");
+    f.schedule.name = getString(schedule, "name", f.schedule.name);
+    f.schedule.factor = getNumber(schedule, "factor", f.schedule.factor);
+    f.schedule.patience = getInteger(schedule, "patience", f.schedule.patience);
+    f.schedule.minLr = getNumber(schedule, "minLr", f.schedule.minLr);
+    f.schedule.validate();
+  }
+  f.loss = lossFromJs(o.Get("loss"));
+  f.gradClip = getNumber(o, "gradClip", f.gradClip);
+  f.earlyStoppingPatience = getInteger(o, "earlyStoppingPatience", f.earlyStoppingPatience);
+  f.shuffle = getBool(o, "shuffle", f.shuffle);
+  f.seed = static_cast<uint64_t>(getInteger(o, "seed", 0));
+  if (has(o, "augment")) f.augment = augmentOptionsFromJs(requireObject(o.Get("augment"), "augment"));
+  f.checkpointPath = getString(o, "checkpointPath", f.checkpointPath);
+  f.checkpointMonitor = getString(o, "checkpointMonitor", f.checkpointMonitor);
+  f.resumeFrom = getString(o, "resumeFrom", f.resumeFrom);
+  return f;
+}
+
 }  // namespace unet::js

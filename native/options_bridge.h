@@ -4,8 +4,11 @@
 
 #include <napi.h>
 
+#include "augment.h"
 #include "loss_spec.h"
 #include "metrics.h"
+#include "optimizer.h"
+#include "trainer.h"
 #include "unet.h"
 
 namespace unet::js {
@@ -17,5 +20,12 @@ Napi::Object unetOptionsToJs(Napi::Env env, const UNetOptions& options);
 LossSpec lossSpecFromJs(const std::string& kind, const Napi::Object& object);
 
 OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Object& object);
+
+// The fit and trainStep options as lib/training.ts normalises them: flat optimiser fields, `schedule`,
+// `loss` ({ name, ...options }), `augment` (an object of AugmentOptions fields) and `checkpoint`.
+OptimizerOptions optimizerOptionsFromJs(const Napi::Object& object);
+AugmentOptions augmentOptionsFromJs(const Napi::Object& object);
+FitOptions fitOptionsFromJs(const Napi::Object& object);
+LossSpec lossFromJs(const Napi::Value& value);
 
 }  // namespace unet::js

@@ -1,0 +1,101 @@
+// Augmentation options for fit. The transforms run natively, batched, on the model's device
+// (native/augment.cc): geometric ones move images and masks together (masks by nearest sampling, so labels
+// stay labels); intensity ones touch the images only.
+import { checkOptions, integer, number, type Check } from './validate.js';
+
+export interface AugmentOptions {
+  /** Probability of a left-right flip of each image. */
+  horizontalFlip?: number;
+  /** Probability of an up-down flip. */
+  verticalFlip?: number;
+  /** Probability of a rotation by a random multiple of 90 degrees (180 only for non-square images). */
+  rotate90?: number;
+  /** Probability of a random affine transform (rotation, scale, translation). */
+  affine?: number;
+  /** Affine rotation range in degrees, [-r, r]. Default 15. */
+  rotationDegrees?: number;
+  /** Affine scale range. Default 0.9 to 1.1. */
+  scaleMin?: number;
+  scaleMax?: number;
+  /** Affine shift range as a fraction of the height and width. Default 0.1. */
+  translateFraction?: number;
+  /** Probability of the U-Net paper's elastic deformation. */
+  elastic?: number;
+  /** Standard deviation of the coarse-grid displacements, in pixels. Default 10 (the paper's). */
+  elasticSigmaPixels?: number;
+  /** The coarse grid is N x N. Default 3 (the paper's). */
+  elasticGridPoints?: number;
+  /** Probability of a brightness shift of up to ±brightnessRange image standard deviations. */
+  brightness?: number;
+  brightnessRange?: number;
+  /** Probability of a contrast change by a factor in [contrastMin, contrastMax]. */
+  contrast?: number;
+  contrastMin?: number;
+  contrastMax?: number;
+  /** Probability of a gamma change in [gammaMin, gammaMax] on the min-max normalised image. */
+  gamma?: number;
+  gammaMin?: number;
+  gammaMax?: number;
+  /** Probability of Gaussian noise of noiseStd image standard deviations. */
+  noise?: number;
+  noiseStd?: number;
+}
+
+/** What `augment: true` means. */
+export const defaultAugment: Readonly<AugmentOptions> = Object.freeze({
+  horizontalFlip: 0.5,
+  verticalFlip: 0.5,
+  rotate90: 0.5,
+  affine: 0.3,
+  elastic: 0.2,
+  brightness: 0.3,
+  contrast: 0.3,
+  gamma: 0.3,
+  noise: 0.2,
+});
+
+const probability = number(0, 1);
+const nonNegative = number(0);
+const positive = number(0, Infinity, { minExclusive: true });
+
+const schema: Record<keyof AugmentOptions, Check> = {
+  horizontalFlip: probability,
+  verticalFlip: probability,
+  rotate90: probability,
+  affine: probability,
+  rotationDegrees: number(0, 180),
+  scaleMin: positive,
+  scaleMax: positive,
+  translateFraction: number(0, 1),
+  elastic: probability,
+  elasticSigmaPixels: nonNegative,
+  elasticGridPoints: integer(2, 64),
+  brightness: probability,
+  brightnessRange: nonNegative,
+  contrast: probability,
+  contrastMin: nonNegative,
+  contrastMax: nonNegative,
+  gamma: probability,
+  gammaMin: positive,
+  gammaMax: positive,
+  noise: probability,
+  noiseStd: nonNegative,
+};
+
+/** false or undefined: none; true: the defaults; an object: exactly those transforms (others off). */
+export function resolveAugment(augment: unknown, name: string): AugmentOptions {
+  if (augment === undefined || augment === false) return {};
+  if (augment === true) return { ...defaultAugment };
+  const options = checkOptions<AugmentOptions>(augment, name, schema);
+  const ordered: [keyof AugmentOptions, keyof AugmentOptions][] = [
+    ['scaleMin', 'scaleMax'],
+    ['contrastMin', 'contrastMax'],
+    ['gammaMin', 'gammaMax'],
+  ];
+  for (const [low, high] of ordered) {
+    if (options[low] !== undefined && options[high] !== undefined && options[low] > options[high]) {
+      throw new RangeError(`${name}.${low}: expected at most ${name}.${high} (${options[high]}), got ${options[low]}`);
+    }
+  }
+  return options;
+}
