@@ -297,6 +297,7 @@ Geometry applyGeometry(const torch::Tensor& images, const torch::Tensor& masks, 
   const int64_t warpedCount = static_cast<int64_t>(matrices.size());
   torch::Tensor grid = F::affine_grid(torch::stack(matrices).to(gridOptions), {warpedCount, 1, height, width},
                                       /*align_corners=*/false);
+  // Displacements are added in the input's frame, so their size in pixels does not depend on the drawn scale.
   if (anyElastic) {
     torch::Tensor elasticApplies = decisions.select(1, kElastic).index_select(0, warpedCpuIndex).to(torch::kFloat);
     grid = grid + elasticDisplacement(coarsePixels.index_select(0, warpedCpuIndex), elasticApplies, height, width,

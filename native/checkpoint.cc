@@ -23,8 +23,8 @@ namespace unet {
 
 namespace {
 
-// Format: torch::pickle_save of one dict (torch.save's zip layout), so the whole file is a single
-// self-describing value that Python's torch.load can also open, and we hold the bytes to fsync ourselves.
+// Format: torch::pickle_save of one dict (torch.save's zip layout, exists in 1.13 and 2.x): the whole file is one
+// self-describing value Python's torch.load opens too, and we hold the bytes to write and fsync them ourselves.
 constexpr const char* kFormatMarker = "torch-unet-checkpoint";
 constexpr int64_t kFormatVersion = 1;
 
@@ -120,6 +120,7 @@ void writeFileAtomically(const std::string& path, const std::vector<char>& bytes
 std::vector<char> readFile(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) throw std::invalid_argument(path + ": no such file");
     throw std::invalid_argument(path + ": cannot read (" + systemError(errno) + ")");
   }
   if (S_ISDIR(info.st_mode)) throw std::invalid_argument(path + ": cannot read (it is a directory)");
@@ -137,17 +138,6 @@ void requireZipArchive(const std::string& path, const std::vector<char>& bytes, 
   static const char kZipMagic[] = {'P', 'K', '\x03', '\x04'};
   if (bytes.size() < sizeof kZipMagic || std::memcmp(bytes.data(), kZipMagic, sizeof kZipMagic) != 0) {
     throw std::invalid_argument(path + ": not a " + kind + " (not a zip archive as torch.save writes)");
-  }
-}
-
-// Any libtorch failure past the zip check means the archive or its pickle is damaged.
-c10::IValue unpickle(const std::string& path, const std::vector<char>& bytes) {
-  try {
-    return torch::pickle_load(bytes);
-  } catch (const c10::Error& error) {
-    throw std::invalid_argument(path + ": truncated or corrupt (" + error.what_without_backtrace() + ")");
-  } catch (const std::exception& error) {
-    throw std::invalid_argument(path + ": truncated or corrupt (" + error.what() + ")");
   }
 }
 
@@ -451,7 +441,9 @@ class TorchSaveReader {
   std::map<std::string, at::Tensor> storages_;
 };
 
-c10::IValue readTorchSave(const std::string& path, const std::vector<char>& bytes) {
+// Reads torch.save's zip layout, which torch::pickle_save writes too; `kind` names what the file should be.
+c10::IValue readTorchSave(const std::string& path, const std::vector<char>& bytes, const std::string& kind) {
+  requireZipArchive(path, bytes, kind);
   try {
     caffe2::serialize::PyTorchStreamReader archive(
         std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), static_cast<off_t>(bytes.size())));
@@ -459,7 +451,7 @@ c10::IValue readTorchSave(const std::string& path, const std::vector<char>& byte
     auto [data, size] = archive.getRecord("data.pkl");
     return TorchSaveReader(std::string(static_cast<const char*>(data.get()), size), archive).read();
   } catch (const UnsupportedPickle& error) {
-    throw std::invalid_argument(path + ": not a state dict (" + error.what() + ")");
+    throw std::invalid_argument(path + ": not a " + kind + " (" + error.what() + ")");
   } catch (const CorruptPickle& error) {
     throw std::invalid_argument(path + ": truncated or corrupt (" + error.what() + ")");
   } catch (const c10::Error& error) {
@@ -633,8 +625,7 @@ void saveCheckpoint(const std::string& path, const CheckpointData& checkpoint) {
 
 CheckpointData loadCheckpoint(const std::string& path) {
   const auto bytes = readFile(path);
-  requireZipArchive(path, bytes, "torch-unet checkpoint");
-  const auto root = unpickle(path, bytes);
+  const auto root = readTorchSave(path, bytes, "torch-unet checkpoint");
   checkFormat(path, root);
   const FieldReader fields(path, "", root.toGenericDict());
   CheckpointData checkpoint;
@@ -652,8 +643,7 @@ void exportStateDict(const std::string& path, const std::map<std::string, torch:
 
 std::map<std::string, torch::Tensor> importStateDict(const std::string& path) {
   const auto bytes = readFile(path);
-  requireZipArchive(path, bytes, "state dict file");
-  auto state = toTensorMap(readTorchSave(path, bytes));
+  auto state = toTensorMap(readTorchSave(path, bytes, "state dict file"));
   if (!state) throw std::invalid_argument(path + ": not a state dict (expected a dict of str -> tensor)");
   return *state;
 }

@@ -82,11 +82,12 @@ def logits(config, path, input_path, output_path):
     except Exception as error:
         return {"ok": False, "error": f"{type(error).__name__}: {error}"}
     x = torch.load(input_path, map_location="cpu")
+    x = x["x"] if isinstance(x, dict) else x
     model.eval()
     with torch.no_grad():
-        result = model(x["x"] if isinstance(x, dict) else x)
+        result = model(x)
     if output_path:
-        torch.save({"logits": result, "x": x}, output_path)  # two entries: libtorch 1.13 cannot unpickle SETITEM
+        torch.save({"logits": result, "x": x}, output_path)
     return {"ok": True, "logits": encode(result)}
 
 
