@@ -123,7 +123,10 @@ describe('fit', () => {
       },
       signal: controller.signal,
     });
-    const error = await result.catch((e: unknown) => e as Error & { history: unknown[] });
+    const error = (await result.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { history: unknown[] };
     expect(error).toMatchObject({ name: 'AbortError' });
     expect(error.history.length).toBeGreaterThanOrEqual(2);
     expect(error.history.length).toBeLessThan(1000);
