@@ -18,8 +18,8 @@ struct AugmentOptions {
   double rotationDegrees = 15.0;  // affine: rotation drawn uniformly from [-r, r]
   double scaleMin = 0.9;          // affine: scale drawn uniformly from [scaleMin, scaleMax]
   double scaleMax = 1.1;
-  double translateFraction = 0.1;  // affine: shift drawn uniformly from [-t, t] of the height and width
-  double elastic = 0.0;            // U-Net paper: random displacements on a coarse grid, smoothly interpolated
+  double translateFraction = 0.1;    // affine: shift drawn uniformly from [-t, t] of the height and width
+  double elastic = 0.0;              // U-Net paper: random displacements on a coarse grid, smoothly interpolated
   double elasticSigmaPixels = 10.0;  // standard deviation of the displacements, in pixels
   int64_t elasticGridPoints = 3;     // the coarse grid is elasticGridPoints x elasticGridPoints
   double brightness = 0.0;
@@ -34,7 +34,7 @@ struct AugmentOptions {
   double noiseStd = 0.05;  // Gaussian noise with this standard deviation times the image's standard deviation
 
   bool any() const;
-  void validate() const;  // throws std::invalid_argument naming the option
+  void validate() const;             // throws std::invalid_argument naming the option
   static AugmentOptions defaults();  // what `augment: true` means (documented in lib/augment.ts)
 };
 

@@ -16,8 +16,8 @@ namespace unet {
 
 struct CheckpointData {
   UNetOptions options;
-  std::map<std::string, torch::Tensor> modelState;  // parameters and buffers by name (UNet's names)
-  std::string optimizer;                             // "" when the file holds no optimiser state
+  std::map<std::string, torch::Tensor> modelState;      // parameters and buffers by name (UNet's names)
+  std::string optimizer;                                // "" when the file holds no optimiser state
   std::map<std::string, torch::Tensor> optimizerState;  // flat, by the trainer's own keys
   std::string trainingState;  // JSON text of the trainer's progress (epoch, best score, history, schedule...)
 };

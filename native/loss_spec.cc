@@ -1,5 +1,7 @@
 #include "loss_spec.h"
 
+#include <type_traits>
+
 namespace unet {
 
 namespace {
@@ -27,6 +29,20 @@ torch::Tensor lossOf(const TverskyOptions& o, const torch::Tensor& input, const 
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target) {
   return std::visit([&](const auto& options) { return lossOf(options, input, target); }, spec);
+}
+
+void requireScalarLoss(const LossSpec& spec) {
+  const auto reduction = std::visit(
+      [](const auto& options) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(options)>, DiceCeOptions>) {
+          return options.dice.reduction;
+        } else {
+          return options.reduction;
+        }
+      },
+      spec);
+  if (reduction == Reduction::None)
+    throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for training");
 }
 
 }  // namespace unet

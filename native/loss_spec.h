@@ -14,4 +14,7 @@ using LossSpec =
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target);
 
+// Training needs one number a batch: throws std::invalid_argument for reduction 'none'.
+void requireScalarLoss(const LossSpec& spec);
+
 }  // namespace unet

@@ -36,6 +36,7 @@ void checkOptions(const FitOptions& options) {
   if (monitor != "valDice" && monitor != "valIoU" && monitor != "valLoss" && monitor != "loss") {
     throw std::invalid_argument("checkpoint.monitor: expected 'valDice', 'valIoU', 'valLoss' or 'loss'");
   }
+  requireScalarLoss(options.loss);
   options.optimizer.validate();
   options.schedule.validate();
   options.augment.validate();
@@ -294,6 +295,7 @@ FitResult fit(UNet& model, TrainingState& state, const FitData& data, const FitO
 double trainStep(UNet& model, TrainingState& state, const torch::Tensor& images, const torch::Tensor& masks,
                  const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip) {
   optimizer.validate();
+  requireScalarLoss(loss);
   const auto device = model->parameters().front().device();
   const auto x = images.to(device, torch::kFloat32);
   checkImages(x, model, "images");
