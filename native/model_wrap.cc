@@ -203,6 +203,42 @@ class LoadModelWorker : public PromiseWorker {
   std::shared_ptr<ModelState> state_;
 };
 
+// Loss, Dice and IoU on data in eval mode, as fit's validation computes them.
+class EvaluateWorker : public PromiseWorker {
+ public:
+  EvaluateWorker(Napi::Env env, std::shared_ptr<ModelState> state, BorrowedTensor images, BorrowedTensor masks,
+                 LossSpec loss, int64_t batchSize)
+      : PromiseWorker(env, "evaluate"),
+        state_(std::move(state)),
+        images_(std::move(images)),
+        masks_(std::move(masks)),
+        loss_(std::move(loss)),
+        batchSize_(batchSize) {}
+
+ protected:
+  void Run() override {
+    const auto x = images_.tensor.to(state_->device, torch::kFloat32);
+    checkFinite(x, "images");
+    const auto y = prepareMasks(masks_.tensor, state_->options.classes, x, "masks");
+    result_ = evaluate(state_->module, x, y, loss_, batchSize_);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    auto result = Napi::Object::New(env);
+    result.Set("loss", Napi::Number::New(env, result_.loss));
+    result.Set("dice", std::isnan(result_.dice) ? env.Null() : Napi::Number::New(env, result_.dice));
+    result.Set("iou", std::isnan(result_.iou) ? env.Null() : Napi::Number::New(env, result_.iou));
+    return result;
+  }
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  BorrowedTensor images_, masks_;
+  LossSpec loss_;
+  int64_t batchSize_;
+  Evaluation result_{};
+};
+
 // A job with no result but success: saving and loading files.
 class FileTaskWorker : public PromiseWorker {
  public:
@@ -228,6 +264,7 @@ Napi::Function ModelWrap::DefineClass(Napi::Env env) {
                                                       InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
                                                       InstanceMethod<&ModelWrap::Fit>("fit"),
                                                       InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
+                                                      InstanceMethod<&ModelWrap::Evaluate>("evaluate"),
                                                       InstanceMethod<&ModelWrap::Save>("save"),
                                                       InstanceMethod<&ModelWrap::ExportWeights>("exportWeights"),
                                                       InstanceMethod<&ModelWrap::ImportWeights>("importWeights"),
@@ -345,6 +382,21 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
                            torch::kFloat64);
     });
     return enqueue(worker.release());
+  });
+}
+
+Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("evaluate");
+    auto images = tensorFromJs(info[0], "images");
+    auto masks = tensorFromJs(info[1], "masks");
+    state->module->checkInput(images.tensor);
+    const auto options = requireObject(info[2], "options");
+    auto loss = lossFromJs(options.Get("loss"));
+    const int64_t batchSize = getInteger(options, "batchSize", 8);
+    if (batchSize < 1) throw Napi::RangeError::New(info.Env(), "batchSize: expected an integer >= 1");
+    return enqueue(
+        new EvaluateWorker(info.Env(), state, std::move(images), std::move(masks), std::move(loss), batchSize));
   });
 }
 

@@ -38,6 +38,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
   Napi::Value Fit(const Napi::CallbackInfo& info);
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value ExportWeights(const Napi::CallbackInfo& info);
   Napi::Value ImportWeights(const Napi::CallbackInfo& info);

@@ -62,10 +62,6 @@ Split splitData(const torch::Tensor& images, const torch::Tensor& masks, double 
           masks.index_select(0, held)};
 }
 
-struct Validation {
-  double loss, dice, iou;
-};
-
 // Binarised (one class) or one-hot (more) predictions, as the overlap metrics take them.
 torch::Tensor discretize(const torch::Tensor& logits) {
   if (logits.size(1) == 1) return binarize(logits, 0.5);
@@ -76,12 +72,9 @@ torch::Tensor asOneHotTarget(const torch::Tensor& masks, int64_t classes) {
   return classes == 1 ? masks : oneHot(masks, classes);
 }
 
-double nanMean(const torch::Tensor& values) {
-  const auto finite = values.masked_select(~torch::isnan(values));
-  return finite.numel() == 0 ? std::nan("") : finite.mean().item<double>();
-}
+}  // namespace
 
-Validation validate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
+Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
                     int64_t batchSize) {
   torch::NoGradGuard noGrad;
   model->eval();
@@ -100,14 +93,14 @@ Validation validate(UNet& model, const torch::Tensor& images, const torch::Tenso
     dice.push_back(diceMetric(predicted, truth, metric));
     iou.push_back(iouMetric(predicted, truth, metric));
   }
-  // Per image: the mean over classes present; then the mean over images (NaN entries skipped, as MONAI does).
-  auto perImage = [](const std::vector<torch::Tensor>& parts) {
-    return reduceMetric(torch::cat(parts), MetricReduction::MeanChannel);
+  // MONAI's mean: over the classes present in each image, then over the images that have any.
+  const auto meanOf = [](const std::vector<torch::Tensor>& parts) {
+    return reduceMetric(torch::cat(parts), MetricReduction::Mean).item<double>();
   };
-  const auto imageDice = perImage(dice), imageIoU = perImage(iou);
-  return {lossSum / static_cast<double>(images.size(0)), imageDice.mean().item<double>(),
-          imageIoU.mean().item<double>()};
+  return {lossSum / static_cast<double>(images.size(0)), meanOf(dice), meanOf(iou)};
 }
+
+namespace {
 
 double monitored(const EpochRecord& record, const std::string& monitor) {
   if (monitor == "valDice") return record.valDice;
@@ -260,7 +253,7 @@ FitResult fit(UNet& model, TrainingState& state, const FitData& data, const FitO
     record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
     record.valLoss = record.valDice = record.valIoU = std::nan("");
     if (hasValidation) {
-      const auto scores = validate(model, split.valImages, split.valMasks, options.loss, options.batchSize);
+      const auto scores = evaluate(model, split.valImages, split.valMasks, options.loss, options.batchSize);
       record.valLoss = scores.loss;
       record.valDice = scores.dice;
       record.valIoU = scores.iou;

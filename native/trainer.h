@@ -85,6 +85,15 @@ struct FitResult {
 FitResult fit(UNet& model, TrainingState& state, const FitData& data, const FitOptions& options,
               const FitCallbacks& callbacks);
 
+// Loss and mean per-image Dice and IoU in eval mode. Masks as prepareMasks returns them. Dice and IoU leave the
+// background out for several classes (it would dominate them) and keep it for one; images whose truth is empty
+// for every scored class do not count (MONAI's ignore_empty).
+struct Evaluation {
+  double loss, dice, iou;
+};
+Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
+                    int64_t batchSize);
+
 // One optimiser step on one batch with the model's persistent optimiser (created on first use).
 double trainStep(UNet& model, TrainingState& state, const torch::Tensor& images, const torch::Tensor& masks,
                  const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip);
