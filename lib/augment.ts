@@ -1,6 +1,8 @@
 // Augmentation options for fit. The transforms run natively, batched, on the model's device
 // (native/augment.cc): geometric ones move images and masks together (masks by nearest sampling, so labels
 // stay labels); intensity ones touch the images only.
+import { native } from './native.js';
+import { checkImages, checkTensor, type Tensor, type TensorLike } from './tensor.js';
 import { checkOptions, integer, number, type Check } from './validate.js';
 
 export interface AugmentOptions {
@@ -98,4 +100,25 @@ export function resolveAugment(augment: unknown, name: string): AugmentOptions {
     }
   }
   return options;
+}
+
+/**
+ * The augmentation fit applies, on its own: to preview it, or to augment data for another pipeline. `masks`
+ * is N x K x H x W (class indices or one-hot) matching the images; the same seed gives the same result.
+ */
+export async function augment(
+  images: TensorLike,
+  masks: TensorLike,
+  options: boolean | AugmentOptions = true,
+  seed = 0,
+): Promise<{ images: Tensor; masks: Tensor }> {
+  const checkedImages = checkImages(images, 'images');
+  const checkedMasks = checkTensor(masks, 'masks');
+  const [n, , h, w] = checkedImages.shape;
+  const [mn, , mh, mw] = checkedMasks.shape;
+  if (checkedMasks.shape.length !== 4 || mn !== n || mh !== h || mw !== w) {
+    throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got [${checkedMasks.shape.join(', ')}]`);
+  }
+  integer(0, Number.MAX_SAFE_INTEGER)(seed, 'seed');
+  return native.augment(checkedImages, checkedMasks, resolveAugment(options, 'options'), seed);
 }

@@ -2,7 +2,7 @@
 export { UNet } from './unet.js';
 export { defaultLoss } from './training.js';
 export type { TrainingData, FitOptions, TrainStepOptions, History, EpochLogs, BatchLogs, OptimizerName, ScheduleName, ScheduleOptions } from './training.js';
-export { defaultAugment } from './augment.js';
+export { augment, defaultAugment } from './augment.js';
 export type { AugmentOptions } from './augment.js';
 export type { UNetOptions, UNetConfig, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './unet.js';
 export { tensor } from './tensor.js';

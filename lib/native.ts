@@ -31,6 +31,7 @@ export interface NativeModel {
     stopFlag: { data: Int32Array; shape: number[] },
   ): Promise<{ history: EpochLogs[]; stoppedEarly: boolean; aborted: boolean; batchEvents: number; epochEvents: number }>;
   trainStep(images: TensorLike, masks: TensorLike, options: object): Promise<number>;
+  evaluate(images: TensorLike, masks: TensorLike, options: object): Promise<{ loss: number; dice: number | null; iou: number | null }>;
   readonly history: EpochLogs[];
   save(path: string): Promise<void>;
   exportWeights(path: string): Promise<void>;
@@ -53,6 +54,7 @@ export interface NativeConfig {
 export interface NativeAddon {
   createModel(options: object, device: string, seed: number | undefined): Promise<NativeModel>;
   loadModel(path: string, device: string): Promise<NativeModel>;
+  augment(images: TensorLike, masks: TensorLike, options: object, seed: number): Promise<{ images: Tensor; masks: Tensor }>;
   computeLoss(kind: string, input: TensorLike, target: TensorLike, options: object): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: object): Promise<number | Tensor>;
   backendInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; threads: number; blas: string };

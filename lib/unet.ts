@@ -78,6 +78,10 @@ function checkPath(value: unknown, name: string): string {
 
 let mixedPrecisionWarned = false;
 
+function isAsyncIterable(value: unknown): value is AsyncIterable<TrainingData> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
 const optionsSchema: Record<keyof UNetOptions, Check> = {
   inChannels: integer(1, 4096),
   classes: integer(1, 4096),
@@ -161,7 +165,8 @@ export class UNet {
    * entry an epoch (all epochs, the resumed ones included). The images and masks are read in place: do not
    * change them while fit runs.
    */
-  async fit(data: TrainingData, options: FitOptions = {}): Promise<History> {
+  async fit(data: TrainingData | AsyncIterable<TrainingData>, options: FitOptions = {}): Promise<History> {
+    if (isAsyncIterable(data)) return this.#fitBatches(data, options);
     const config = this.#live('fit');
     const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
     const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
@@ -184,6 +189,74 @@ export class UNet {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * fit over batches that JS supplies, for data that does not fit in memory: each epoch iterates `source`
+   * anew (so it must be re-iterable, like an object with an async generator method) and runs one trainStep a
+   * batch. Supports the optimiser options, loss, gradClip, validation, the callbacks and signal; the options
+   * that need the whole data set natively (schedule, augment, validationSplit, checkpoint, resumeFrom,
+   * earlyStopping, shuffle) are refused: use in-memory data for those, which is also the fast path.
+   */
+  async #fitBatches(source: AsyncIterable<TrainingData>, options: FitOptions): Promise<History> {
+    const config = this.#live('fit');
+    const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
+    const refused = inMemoryOnly.find((key) => options[key] !== undefined);
+    if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
+    const resolved = resolveFitOptions(options, config.classes);
+    const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
+    const { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip } = resolved;
+    const stepOptions = { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip };
+    const { signal } = options;
+    const history: History = [];
+    let step = 0;
+    for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let seen = 0;
+      for await (const batch of source) {
+        signal?.throwIfAborted();
+        const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
+        const { loss } = await this.trainStep(images, masks, stepOptions);
+        lossSum += loss * images.shape[0];
+        seen += images.shape[0];
+        await options.onBatchEnd?.(++step, { epoch, loss });
+      }
+      if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
+      const trainSeconds = (performance.now() - started) / 1000;
+      const scores = validation ? await this.evaluate(validation, { loss: resolved.loss, batchSize: resolved.batchSize }) : undefined;
+      const logs = {
+        epoch,
+        loss: lossSum / seen,
+        lr: resolved.lr,
+        imagesPerSecond: seen / trainSeconds,
+        valLoss: scores?.loss ?? null,
+        valDice: scores?.dice ?? null,
+        valIoU: scores?.iou ?? null,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(logs);
+      await options.onEpochEnd?.(epoch, logs);
+    }
+    return history;
+  }
+
+  /**
+   * Loss, Dice and IoU on data in eval mode, as fit's validation computes them: Dice and IoU are means over
+   * images of the mean over classes (the foreground classes for several, the one class for binary), skipping
+   * images whose truth is empty (MONAI's ignore_empty); null when every image is.
+   */
+  async evaluate(
+    data: TrainingData,
+    options: { loss?: LossSpec; batchSize?: number } = {},
+  ): Promise<{ loss: number; dice: number | null; iou: number | null }> {
+    const config = this.#live('evaluate');
+    const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
+    const checked = checkOptions<{ loss?: LossSpec; batchSize?: number }>(options, 'options', {
+      loss: (value, name) => void checkLossSpec(value, name),
+      batchSize: integer(1, 1_000_000),
+    });
+    return this.#native.evaluate(images, masks, { loss: checked.loss ?? defaultLoss(config.classes), batchSize: checked.batchSize ?? 8 });
   }
 
   /** One optimiser step on one batch, for loops that JS drives; the optimiser persists between calls. */

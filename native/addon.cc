@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "augment_binding.h"
 #include "backend.h"
 #include "backend_binding.h"
 #include "losses_binding.h"
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("augment", Napi::Function::New(env, Augment, "augment"));
   exports.Set("computeLoss", Napi::Function::New(env, ComputeLoss, "computeLoss"));
   exports.Set("computeMetric", Napi::Function::New(env, ComputeMetric, "computeMetric"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));

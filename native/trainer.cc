@@ -93,9 +93,12 @@ Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tenso
     dice.push_back(diceMetric(predicted, truth, metric));
     iou.push_back(iouMetric(predicted, truth, metric));
   }
-  // MONAI's mean: over the classes present in each image, then over the images that have any.
+  // MONAI's mean: over the classes present in each image, then over the images that have any; NaN (not
+  // MONAI's 0) when no image has any, so an undefined score is not mistaken for a bad one.
   const auto meanOf = [](const std::vector<torch::Tensor>& parts) {
-    return reduceMetric(torch::cat(parts), MetricReduction::Mean).item<double>();
+    const auto scores = torch::cat(parts);
+    if (torch::isnan(scores).all().item<bool>()) return std::nan("");
+    return reduceMetric(scores, MetricReduction::Mean).item<double>();
   };
   return {lossSum / static_cast<double>(images.size(0)), meanOf(dice), meanOf(iou)};
 }

@@ -189,3 +189,45 @@ describe('trainStep', () => {
     expect(losses[5]).toBeLessThan(losses[0]);
   });
 });
+
+describe('fit over an async iterable of batches', () => {
+  it('trains epoch after epoch over a re-iterable source, with validation and callbacks', async () => {
+    const model = await UNet.create(small);
+    const source = {
+      async *[Symbol.asyncIterator]() {
+        for (let start = 0; start < 24; start += 6) {
+          const slice = (t: { data: Float32Array | Uint8Array; shape: number[] }) => ({
+            data: t.data.slice(start * 256, (start + 6) * 256),
+            shape: [6, ...t.shape.slice(1)],
+          });
+          yield { images: slice(data.images), masks: slice(data.masks) };
+        }
+      },
+    };
+    const steps: number[] = [];
+    const history = await model.fit(source, { epochs: 5, lr: 1e-2, validation: discs(6, 16, 9), onBatchEnd: (step) => void steps.push(step) });
+    expect(history).toHaveLength(5);
+    expect(steps).toHaveLength(20);
+    expect(history[4].loss).toBeLessThan(history[0].loss);
+    expect(history[4].valDice).toBeGreaterThan(0);
+    await expect(model.fit(source, { augment: true })).rejects.toThrow('options.augment: not supported when fit reads batches');
+  });
+});
+
+describe('evaluate', () => {
+  it('scores a perfect prediction as Dice 1 and an empty one as 0', async () => {
+    const model = await UNet.create({ ...small, norm: 'none' });
+    // A head bias of +1000 makes every pixel foreground; of -1000, none.
+    const state = await model.stateDict();
+    const zeroed = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, { data: new Float32Array(v.data.length), shape: v.shape }]));
+    const allForeground = { ...zeroed, 'head.conv.bias': { data: new Float32Array([1000]), shape: [1] } };
+    await model.loadStateDict(allForeground);
+    const full = { images: data.images, masks: { data: new Uint8Array(24 * 256).fill(1), shape: [24, 1, 16, 16] } };
+    expect(await model.evaluate(full)).toMatchObject({ dice: 1, iou: 1 });
+    const scores = await model.evaluate(data);
+    expect(scores.dice).toBeGreaterThan(0);
+    expect(scores.dice).toBeLessThan(1);
+    const empty = { images: data.images, masks: { data: new Uint8Array(24 * 256), shape: [24, 1, 16, 16] } };
+    expect(await model.evaluate(empty)).toMatchObject({ dice: null, iou: null });
+  });
+});
