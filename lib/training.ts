@@ -78,7 +78,7 @@ export interface FitOptions extends OptimizerOptions {
   shuffle?: boolean;
   /** Seeds the split, the shuffling, augmentation and dropout: on CPU the same seed gives the same history. Default 0. */
   seed?: number;
-  /** bf16 autocast on CUDA. This build trains in float32; on CPU it is ignored with one warning. */
+  /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. */
   mixedPrecision?: boolean;
   /** false (default), true (the defaults of lib/augment.ts) or chosen transforms. */
   augment?: boolean | AugmentOptions;
@@ -236,6 +236,7 @@ export function resolveFitOptions(options: FitOptions, classes: number) {
     checkpointPath: checkpoint?.path ?? '',
     checkpointMonitor: checkpoint?.monitor ?? 'valDice',
     resumeFrom: checked.resumeFrom ?? '',
+    mixedPrecision: checked.mixedPrecision ?? false,
   };
 }
 

@@ -221,6 +221,7 @@ FitOptions fitOptionsFromJs(const Napi::Object& o) {
   f.checkpointPath = getString(o, "checkpointPath", f.checkpointPath);
   f.checkpointMonitor = getString(o, "checkpointMonitor", f.checkpointMonitor);
   f.resumeFrom = getString(o, "resumeFrom", f.resumeFrom);
+  f.mixedPrecision = getBool(o, "mixedPrecision", f.mixedPrecision);
   return f;
 }
 

@@ -1,6 +1,8 @@
 #include "trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cmath>
@@ -141,11 +143,44 @@ CheckpointData makeCheckpoint(UNet& model, const TrainingState& state) {
 
 namespace {
 
+// bf16 autocast on CUDA while it lives (thread-local, so it covers only this job's forward pass and loss).
+class CudaAutocast {
+ public:
+  explicit CudaAutocast(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+#endif
+  }
+  ~CudaAutocast() {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool enabled_;
+};
+
 // Runs one optimisation step; returns the loss. NaN or Inf stops before the weights change.
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
-                const LossSpec& lossSpec, double gradClip, const std::string& where) {
-  const auto logits = model->forward(images);
-  const auto loss = computeLoss(lossSpec, logits, masks);
+                const LossSpec& lossSpec, double gradClip, const std::string& where, bool mixedPrecision = false) {
+  torch::Tensor loss;
+  {
+    CudaAutocast autocast(mixedPrecision && images.is_cuda());
+    // The loss in float32 whatever the logits' dtype: bf16 sums over whole images lose too much.
+    loss = computeLoss(lossSpec, model->forward(images).to(torch::kFloat32), masks);
+  }
   if (loss.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for training");
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
@@ -240,7 +275,8 @@ FitResult fit(UNet& model, TrainingState& state, const FitData& data, const FitO
       auto x = split.images.index_select(0, batch), y = split.masks.index_select(0, batch);
       if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
       const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
-      const double loss = optimise(model, optimizer, x, y, options.loss, options.gradClip, where);
+      const double loss =
+          optimise(model, optimizer, x, y, options.loss, options.gradClip, where, options.mixedPrecision);
       lossSum += loss * static_cast<double>(x.size(0));
       seen += x.size(0);
       ++step;

@@ -32,6 +32,7 @@ struct FitOptions {
   std::string checkpointPath;                 // "" = off: else the best epoch's model is saved here
   std::string checkpointMonitor = "valDice";  // "valDice" | "valIoU" | "valLoss" | "loss"
   std::string resumeFrom;                     // "" = start afresh
+  bool mixedPrecision = false;                // bf16 autocast of the forward pass on CUDA; no effect on CPU
 };
 
 // One entry an epoch. Validation fields are NaN without validation data.
