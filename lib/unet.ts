@@ -98,9 +98,12 @@ const optionsSchema: Record<keyof UNetOptions, Check> = {
 
 export class UNet {
   readonly #native: NativeModel;
+  // A copy kept on this thread: the native history changes on the compute thread while fit runs.
+  #history: History;
 
   private constructor(nativeModel: NativeModel) {
     this.#native = nativeModel;
+    this.#history = nativeModel.history; // no job can run yet: the model was just made
   }
 
   /**
@@ -183,6 +186,7 @@ export class UNet {
     try {
       const result = await this.#native.fit(images, masks, validation?.images, validation?.masks, resolved, relay.deliver, { data: relay.stopFlag, shape: [1] });
       await relay.settled(result);
+      this.#history = result.history;
       if (relay.error !== undefined) throw relay.error;
       if (result.aborted) throw abortError(result.history, signal?.reason);
       return result.history;
@@ -268,9 +272,9 @@ export class UNet {
     return { loss: (await this.#native.trainStep(checkedImages, checkedMasks, resolved)) as number };
   }
 
-  /** The epochs trained so far (by fit, or restored by load). */
+  /** The epochs trained so far by in-memory fits (or restored by load), as save() writes them. */
   get history(): History {
-    return this.#native.history as History;
+    return this.#history;
   }
 
   /** Writes the configuration, weights, optimiser state and history to one file, atomically. */

@@ -427,7 +427,8 @@ Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
   });
 }
 
-// The epochs trained so far (read between jobs: the JS thread never reads it while fit runs, as fit is a job).
+// The epochs trained so far. Not synchronised with a running fit: lib/unet.ts reads it only when the model is
+// created or loaded, before any job, and keeps its own copy after that.
 Napi::Value ModelWrap::History(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const auto& history = live("history")->training.history;

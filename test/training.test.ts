@@ -246,3 +246,16 @@ describe('mixedPrecision', () => {
     expect(withFlag.map((e) => e.loss)).toEqual(without.map((e) => e.loss));
   });
 });
+
+describe('while fit runs', () => {
+  it("the model's other operations wait their turn", async () => {
+    const model = await UNet.create(small);
+    const order: string[] = [];
+    const fitting = model.fit(data, quick).then(() => order.push('fit'));
+    const forward = model.forward(data.images).then(() => order.push('forward'));
+    expect(model.history).toEqual([]);
+    await Promise.all([fitting, forward]);
+    expect(order).toEqual(['fit', 'forward']);
+    expect(model.history).toHaveLength(3);
+  });
+});
