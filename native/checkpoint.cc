@@ -30,35 +30,6 @@ constexpr int64_t kFormatVersion = 1;
 using TensorMap = std::map<std::string, torch::Tensor>;
 using GenericDict = c10::Dict<c10::IValue, c10::IValue>;
 
-// ---- names of the option enums, the inverse of parseNorm / parseActivation / parseUpsampling ----
-
-std::string normName(Norm norm) {
-  switch (norm) {
-    case Norm::Batch: return "batch";
-    case Norm::Instance: return "instance";
-    case Norm::None: return "none";
-  }
-  throw std::logic_error("unknown Norm");
-}
-
-std::string activationName(Activation activation) {
-  switch (activation) {
-    case Activation::Relu: return "relu";
-    case Activation::Elu: return "elu";
-    case Activation::LeakyRelu: return "leaky_relu";
-  }
-  throw std::logic_error("unknown Activation");
-}
-
-std::string upsamplingName(Upsampling upsampling) {
-  switch (upsampling) {
-    case Upsampling::Transposed: return "transposed";
-    case Upsampling::Nearest: return "nearest";
-    case Upsampling::Bilinear: return "bilinear";
-  }
-  throw std::logic_error("unknown Upsampling");
-}
-
 // ---- files ----
 
 std::string systemError(int error) {

@@ -6,33 +6,6 @@ namespace unet::js {
 
 namespace {
 
-const char* normName(Norm norm) {
-  switch (norm) {
-    case Norm::Batch: return "batch";
-    case Norm::Instance: return "instance";
-    case Norm::None: break;
-  }
-  return "none";
-}
-
-const char* activationName(Activation activation) {
-  switch (activation) {
-    case Activation::Relu: return "relu";
-    case Activation::Elu: return "elu";
-    case Activation::LeakyRelu: break;
-  }
-  return "leaky_relu";
-}
-
-const char* upsamplingName(Upsampling upsampling) {
-  switch (upsampling) {
-    case Upsampling::Transposed: return "transposed";
-    case Upsampling::Nearest: return "nearest";
-    case Upsampling::Bilinear: break;
-  }
-  return "bilinear";
-}
-
 Reduction reductionFromJs(const Napi::Object& o) {
   return parseReduction(getString(o, "reduction", "mean"));
 }

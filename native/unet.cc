@@ -28,6 +28,33 @@ Upsampling parseUpsampling(const std::string& name) {
   throw std::invalid_argument("upsampling: expected 'transposed', 'nearest' or 'bilinear', got '" + name + "'");
 }
 
+const char* normName(Norm norm) {
+  switch (norm) {
+    case Norm::Batch: return "batch";
+    case Norm::Instance: return "instance";
+    case Norm::None: break;
+  }
+  return "none";
+}
+
+const char* activationName(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return "relu";
+    case Activation::Elu: return "elu";
+    case Activation::LeakyRelu: break;
+  }
+  return "leaky_relu";
+}
+
+const char* upsamplingName(Upsampling upsampling) {
+  switch (upsampling) {
+    case Upsampling::Transposed: return "transposed";
+    case Upsampling::Nearest: return "nearest";
+    case Upsampling::Bilinear: break;
+  }
+  return "bilinear";
+}
+
 int64_t UNetOptions::filtersAt(int64_t level) const {
   return static_cast<int64_t>(std::llround(static_cast<double>(baseFilters) * std::pow(growth, level)));
 }

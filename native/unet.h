@@ -16,6 +16,9 @@ enum class Upsampling { Transposed, Nearest, Bilinear };
 Norm parseNorm(const std::string& name);              // "batch" | "instance" | "none"
 Activation parseActivation(const std::string& name);  // "relu" | "elu" | "leaky_relu"
 Upsampling parseUpsampling(const std::string& name);  // "transposed" | "nearest" | "bilinear"
+const char* normName(Norm norm);                      // the inverses of the three above
+const char* activationName(Activation activation);
+const char* upsamplingName(Upsampling upsampling);
 
 struct UNetOptions {
   int64_t inChannels = 1;

@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tensor_io import encode  # noqa: E402
-from unet import UNet  # noqa: E402
+from unet import UNet, perturb_batch_norm_statistics  # noqa: E402
 
 OPTION_NAMES = {"inChannels": "in_channels", "classes": "classes", "depth": "depth", "baseFilters": "base_filters",
                 "growth": "growth", "norm": "norm", "activation": "activation", "upsampling": "upsampling",
@@ -41,15 +41,7 @@ def describe(state):
 def save_reference(config, path, seed):
     torch.manual_seed(seed)
     model = build_model(config)
-    # Non-trivial batch-norm statistics and a step count, so buffers are checked too, not just defaults.
-    with torch.no_grad():
-        for name, buffer in model.named_buffers():
-            if name.endswith("running_mean"):
-                buffer.uniform_(-0.2, 0.2)
-            elif name.endswith("running_var"):
-                buffer.uniform_(0.5, 1.5)
-            elif name.endswith("num_batches_tracked"):
-                buffer.fill_(7)
+    perturb_batch_norm_statistics(model, batches_tracked=7)  # a step count too, so every buffer is checked
     state = model.state_dict()
     torch.save(state, path)
     return {"keys": list(state.keys()), "tensors": describe(state)}
