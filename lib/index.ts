@@ -4,6 +4,7 @@ export { defaultLoss } from './training.js';
 export type { TrainingData, FitOptions, TrainStepOptions, History, EpochLogs, BatchLogs, OptimizerName, ScheduleName, ScheduleOptions } from './training.js';
 export { augment, defaultAugment } from './augment.js';
 export type { AugmentOptions } from './augment.js';
+export type { PredictOptions, TileOptions } from './inference.js';
 export type { UNetOptions, UNetConfig, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './unet.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';

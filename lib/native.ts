@@ -13,6 +13,7 @@ export interface NativeModel {
   readonly device: string;
   readonly disposed: boolean;
   forward(x: TensorLike): Promise<Tensor>;
+  predict(images: TensorLike, options: object): Promise<Tensor>;
   gradients(
     images: TensorLike,
     targets: TensorLike,

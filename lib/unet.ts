@@ -1,5 +1,6 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
+import { resolvePredictOptions, type PredictOptions } from './inference.js';
 import { checkLossSpec, type LossSpec } from './loss_spec.js';
 import { native, type NativeModel } from './native.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
@@ -147,6 +148,19 @@ export class UNet {
   async forward(x: TensorLike): Promise<Tensor<Float32Array>> {
     const images = checkImages(x, 'x', this.#live('forward').inChannels);
     return (await this.#native.forward(images)) as Tensor<Float32Array>;
+  }
+
+  /**
+   * What a server calls on every request: NCHW images of any height and width (at least 2^depth; other sizes
+   * are reflect-padded and cropped back), in eval mode under inference mode, with batch norm folded into the
+   * convolutions. Masks by default (uint8 class indices), or probabilities or logits; tiling and flip TTA on
+   * request. Concurrent calls run one at a time in call order.
+   */
+  async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
+    const config = this.#live('predict');
+    const checked = checkImages(images, 'images', config.inChannels);
+    const resolved = resolvePredictOptions(options, 2 ** config.depth);
+    return this.#native.predict(checked, resolved);
   }
 
   /**

@@ -73,6 +73,7 @@ void FitWorker::Run() {
     progress_.NonBlockingCall(new Progress{true, steps_, record.epoch, record.loss, record});
   };
   callbacks.stopRequested = [stop] { return __atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0; };
+  state_->inference = nullptr;  // predict refolds the trained weights
   result_ = fit(state_->module, state_->training, data, options_, callbacks);
 }
 

@@ -13,6 +13,7 @@
 #include "js_values.h"
 #include "loss_spec.h"
 #include "options_bridge.h"
+#include "predictor.h"
 #include "tensor_bridge.h"
 
 namespace unet::js {
@@ -161,6 +162,7 @@ class LoadStateDictWorker : public PromiseWorker {
     std::map<std::string, torch::Tensor> tensors;
     for (const auto& [name, entry] : entries_) tensors.emplace(name, entry.tensor);
     loadNamedState(*state_->module, tensors);
+    state_->inference = nullptr;
   }
 
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
@@ -259,6 +261,7 @@ Napi::Function ModelWrap::DefineClass(Napi::Env env) {
   return Napi::ObjectWrap<ModelWrap>::DefineClass(env, "NativeUNet",
                                                   {
                                                       InstanceMethod<&ModelWrap::Forward>("forward"),
+                                                      InstanceMethod<&ModelWrap::Predict>("predict"),
                                                       InstanceMethod<&ModelWrap::Gradients>("gradients"),
                                                       InstanceMethod<&ModelWrap::StateDict>("stateDict"),
                                                       InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
@@ -334,6 +337,22 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto state = live("predict");
+    auto worker = std::make_unique<TensorTaskWorker>(info.Env(), "predict", nullptr);
+    auto images = worker->Borrow(tensorFromJs(info[0], "images"));
+    state->module->checkInput(images);
+    const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
+    worker->SetTask([state, images, options] {
+      checkFinite(images, "images");
+      if (!state->inference) state->inference = foldForInference(state->module);
+      return predict(state->inference, images.to(state->device, torch::kFloat32), options);
+    });
+    return enqueue(worker.release());
+  });
+}
+
 Napi::Value ModelWrap::Gradients(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto state = live("gradients");
@@ -378,6 +397,7 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
     auto optimizer = optimizerOptionsFromJs(options);
     const double gradClip = getNumber(options, "gradClip", 0.0);
     worker->SetTask([state, images, masks, loss = std::move(loss), optimizer, gradClip] {
+      state->inference = nullptr;
       return torch::tensor(trainStep(state->module, state->training, images, masks, loss, optimizer, gradClip),
                            torch::kFloat64);
     });
@@ -422,8 +442,10 @@ Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto state = live("importWeights");
     const auto path = requireString(info[0], "path");
-    return enqueue(new FileTaskWorker(info.Env(), "importWeights",
-                                      [state, path] { loadNamedState(*state->module, importStateDict(path)); }));
+    return enqueue(new FileTaskWorker(info.Env(), "importWeights", [state, path] {
+      loadNamedState(*state->module, importStateDict(path));
+      state->inference = nullptr;
+    }));
   });
 }
 

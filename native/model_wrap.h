@@ -21,7 +21,8 @@ struct ModelState {
   UNetOptions options;
   torch::Device device{torch::kCPU};
   int64_t parameterCount = 0;
-  TrainingState training;  // the optimiser and progress that fit, trainStep, save and resuming share
+  TrainingState training;   // the optimiser and progress that fit, trainStep, save and resuming share
+  UNet inference{nullptr};  // predict's folded twin, made on first use; reset by every job that changes weights
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
@@ -33,6 +34,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
  private:
   Napi::Value Forward(const Napi::CallbackInfo& info);
+  Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Gradients(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);

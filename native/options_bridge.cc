@@ -198,4 +198,18 @@ FitOptions fitOptionsFromJs(const Napi::Object& o) {
   return f;
 }
 
+PredictOptions predictOptionsFromJs(const Napi::Object& o) {
+  PredictOptions p;
+  p.output = parsePredictOutput(getString(o, "output", "mask"));
+  p.threshold = getNumber(o, "threshold", p.threshold);
+  p.tileSize = getInteger(o, "tileSize", p.tileSize);
+  p.tileOverlap = getNumber(o, "tileOverlap", p.tileOverlap);
+  p.blend = parseTileBlend(getString(o, "blend", "gaussian"));
+  p.sigmaScale = getNumber(o, "sigmaScale", p.sigmaScale);
+  p.ttaFlips = getBool(o, "ttaFlips", p.ttaFlips);
+  p.maxPixels = getInteger(o, "maxPixels", p.maxPixels);
+  p.validate();
+  return p;
+}
+
 }  // namespace unet::js

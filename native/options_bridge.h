@@ -8,6 +8,7 @@
 #include "loss_spec.h"
 #include "metrics.h"
 #include "optimizer.h"
+#include "predictor.h"
 #include "trainer.h"
 #include "unet.h"
 
@@ -27,5 +28,9 @@ OptimizerOptions optimizerOptionsFromJs(const Napi::Object& object);
 AugmentOptions augmentOptionsFromJs(const Napi::Object& object);
 FitOptions fitOptionsFromJs(const Napi::Object& object);
 LossSpec lossFromJs(const Napi::Value& value);
+
+// predict's options as lib/inference.ts normalises them: output, threshold, tileSize, tileOverlap, blend,
+// sigmaScale, ttaFlips, maxPixels.
+PredictOptions predictOptionsFromJs(const Napi::Object& object);
 
 }  // namespace unet::js

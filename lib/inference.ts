@@ -1,0 +1,61 @@
+// predict's options: checking and defaults. The work runs natively (native/predictor.cc).
+import { checkOptions, integer, number, oneOf, type Check } from './validate.js';
+
+export interface TileOptions {
+  /** Side of the square window, at least 2^depth. */
+  size: number;
+  /** Fraction of the window shared by neighbours, in [0, 1). Default 0.25. */
+  overlap?: number;
+  /** How overlaps are blended: 'gaussian' (default, MONAI's) or 'constant'. */
+  blend?: 'gaussian' | 'constant';
+  /** Gaussian sigma as a fraction of the window. Default 0.125. */
+  sigmaScale?: number;
+}
+
+export interface PredictOptions {
+  /** 'mask' (default: class indices as uint8; for one class, probability >= threshold), 'probabilities' or 'logits'. */
+  output?: 'mask' | 'probabilities' | 'logits';
+  /** One class: the probability at or above which a pixel is foreground. Default 0.5. */
+  threshold?: number;
+  /** Sliding-window inference with MONAI's sliding_window_inference semantics, for large images. */
+  tile?: TileOptions;
+  /** 'flips': average over the identity and the horizontal, vertical and double flips. */
+  tta?: 'flips';
+  /** Refuse batches of more than this many pixels (N x H x W). Default: no limit. */
+  maxPixels?: number;
+}
+
+const schema: Record<keyof PredictOptions, Check> = {
+  output: oneOf('mask', 'probabilities', 'logits'),
+  threshold: number(0, 1),
+  tile: (value, name) => {
+    const tile = checkOptions<TileOptions>(value, name, {
+      size: integer(1, 1 << 20),
+      overlap: number(0, 1, { maxExclusive: true }),
+      blend: oneOf('gaussian', 'constant'),
+      sigmaScale: number(0, Infinity, { minExclusive: true }),
+    });
+    if (tile.size === undefined) throw new TypeError(`${name}.size: expected an integer, got undefined`);
+  },
+  tta: oneOf('flips'),
+  maxPixels: integer(1, Number.MAX_SAFE_INTEGER),
+};
+
+/** Checks the options and flattens them the way native/options_bridge.cc reads them. */
+export function resolvePredictOptions(options: PredictOptions, minimumSize: number) {
+  const checked = checkOptions<PredictOptions>(options, 'options', schema);
+  const tile = checked.tile;
+  if (tile && tile.size < minimumSize) {
+    throw new RangeError(`options.tile.size: expected at least 2^depth = ${minimumSize}, got ${tile.size}`);
+  }
+  return {
+    output: checked.output ?? 'mask',
+    threshold: checked.threshold ?? 0.5,
+    tileSize: tile?.size ?? 0,
+    tileOverlap: tile?.overlap ?? 0.25,
+    blend: tile?.blend ?? 'gaussian',
+    sigmaScale: tile?.sigmaScale ?? 0.125,
+    ttaFlips: checked.tta === 'flips',
+    maxPixels: checked.maxPixels ?? 0,
+  };
+}
