@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { describe, expect, it } from 'vitest';
 
-import { UNet } from '../lib/index.js';
+import { UNet, type Tensor } from '../lib/index.js';
 import { randomImages } from './helpers/data.js';
 import { maxAbsDifference } from './helpers/oracle.js';
 
@@ -12,7 +12,7 @@ describe('serving', () => {
   it('gives each of 32 concurrent callers its own result, in call order, with the loop free (p99 < 5 ms)', async () => {
     const model = await UNet.create({ baseFilters: 8, depth: 3, device: 'cpu', seed: 1 });
     const inputs = Array.from({ length: 32 }, (_, i) => randomImages([1, 1, 64, 64], 100 + i));
-    const expected = [];
+    const expected: Tensor[] = [];
     for (const input of inputs) expected.push(await model.predict(input, { output: 'logits' }));
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
