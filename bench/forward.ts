@@ -1,16 +1,13 @@
 // Forward latency of torch-unet against the same network in PyTorch eager (test/reference/unet.py) on the
 // same libtorch, threads and weights. Usage: npx tsx bench/forward.ts [--quick] [--json PATH]
 // The two sides take turns in rounds, so drifts in the machine's speed (it is shared) hit both alike.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-import { UNet, backendInfo, type StateDict, type UNetConfig } from '../lib/index.js';
-
-const PYTHON = '/usr/bin/python3';
+import { UNet, backendInfo, type UNetConfig } from '../lib/index.js';
+import { environment, exportState, PythonPeer, randomImages, timingStats, type ImageBatch, type Stats } from './peer.js';
 const TORCH_SCRIPT = join(import.meta.dirname, 'forward_torch.py');
 const HEIGHT = 256;
 const WIDTH = 256;
@@ -22,12 +19,6 @@ interface Plan {
   rounds: number;
   /** Timed runs of each side a round. */
   runs: number;
-}
-
-interface Stats {
-  medianMs: number;
-  p90Ms: number;
-  imagesPerSecond: number;
 }
 
 interface Row {
@@ -48,24 +39,7 @@ const QUICK_PLANS: Plan[] = [
   { batch: 8, warmup: 1, rounds: 1, runs: 2 },
 ];
 
-function randomImages(batch: number, channels: number): { data: Float32Array; shape: number[] } {
-  const data = Float32Array.from({ length: batch * channels * HEIGHT * WIDTH }, () => Math.random() * 2 - 1);
-  return { data, shape: [batch, channels, HEIGHT, WIDTH] };
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  // Nearest rank: the smallest sample with at least `fraction` of the samples at or below it.
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)];
-}
-
-function stats(milliseconds: number[], batch: number): Stats {
-  const sorted = [...milliseconds].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  const medianMs = sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { medianMs, p90Ms: percentile(sorted, 0.9), imagesPerSecond: (batch * 1000) / medianMs };
-}
-
-async function timeOurs(model: UNet, images: { data: Float32Array; shape: number[] }, warmup: number, runs: number): Promise<number[]> {
+async function timeOurs(model: UNet, images: ImageBatch, warmup: number, runs: number): Promise<number[]> {
   for (let run = 0; run < warmup; run++) await model.forward(images);
   const milliseconds: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -76,41 +50,19 @@ async function timeOurs(model: UNet, images: { data: Float32Array; shape: number
   return milliseconds;
 }
 
-/** Writes every tensor's raw bytes back to back in weights.bin, with names, shapes and offsets in manifest.json. */
-function exportState(state: StateDict, directory: string): void {
-  let offset = 0;
-  const manifest = Object.entries(state).map(([name, { data, shape, dtype }]) => {
-    const entry = { name, shape, dtype, offset };
-    offset += data.byteLength;
-    return entry;
-  });
-  writeFileSync(join(directory, 'weights.bin'), Buffer.concat(Object.values(state).map(({ data }) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength))));
-  writeFileSync(join(directory, 'manifest.json'), JSON.stringify(manifest));
-}
-
-/** The PyTorch-eager side: a Python process that times forward passes when asked, one JSON line each way. */
-class PyTorchEager {
-  readonly #process = spawn(PYTHON, [TORCH_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
-  readonly #lines = createInterface({ input: this.#process.stdout })[Symbol.asyncIterator]();
-
-  async #ask<T>(request: unknown): Promise<T> {
-    this.#process.stdin.write(`${JSON.stringify(request)}\n`);
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error('the PyTorch side exited early (see its messages above)');
-    return JSON.parse(value) as T;
+/** The PyTorch-eager side (bench/forward_torch.py): sets up with the same weights, then times forward passes. */
+class PyTorchEager extends PythonPeer {
+  constructor() {
+    super(TORCH_SCRIPT);
   }
 
   setup(directory: string, config: UNetConfig, threads: number, checkShape: number[]) {
     const request = { dir: directory, config, threads, checkShape, height: HEIGHT, width: WIDTH };
-    return this.#ask<{ torchVersion: string; threads: number }>(request);
+    return this.ask<{ torchVersion: string; threads: number }>(request);
   }
 
   async time(batch: number, warmup: number, runs: number): Promise<number[]> {
-    return (await this.#ask<{ ms: number[] }>({ batch, warmup, runs })).ms;
-  }
-
-  close(): void {
-    this.#process.stdin.end();
+    return (await this.ask<{ ms: number[] }>({ batch, warmup, runs })).ms;
   }
 }
 
@@ -125,14 +77,6 @@ function checkSameLogits(ours: Float32Array, directory: string): number {
     throw new Error(`torch-unet and PyTorch eager disagree: max |logit difference| ${maxDifference} > ${LOGIT_TOLERANCE}`);
   }
   return maxDifference;
-}
-
-function environment(threads: number, torchVersion: string): Record<string, string | number> {
-  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  const { torchVersion: libtorch, blas } = backendInfo();
-  // Other work on the 2 cores skews both sides: a 1-minute load well above ours (2) means rerun.
-  const loadAverage1m = loadavg()[0].toFixed(2);
-  return { libtorch, pythonTorch: torchVersion, blas, threads, cpuModel, node: process.version, loadAverage1m };
 }
 
 function printTable(rows: Row[]): void {
@@ -161,7 +105,7 @@ async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'torch-unet-bench-'));
   try {
     exportState(await model.stateDict(), directory);
-    const checkImages = randomImages(1, config.inChannels);
+    const checkImages = randomImages([1, config.inChannels, HEIGHT, WIDTH]);
     writeFileSync(join(directory, 'check_input.bin'), checkImages.data);
     const ourLogits = await model.forward(checkImages);
 
@@ -174,7 +118,7 @@ async function main(): Promise<void> {
     const ourTimings: number[][] = [];
     const eagerTimings: number[][] = [];
     for (const plan of plans) {
-      const images = randomImages(plan.batch, config.inChannels);
+      const images = randomImages([plan.batch, config.inChannels, HEIGHT, WIDTH]);
       const ours: number[] = [];
       const eager: number[] = [];
       for (let round = 0; round < plan.rounds; round++) {
@@ -188,12 +132,12 @@ async function main(): Promise<void> {
     torch.close();
 
     const rows = plans.map((plan, index): Row => {
-      const ours = stats(ourTimings[index], plan.batch);
-      const pytorchEager = stats(eagerTimings[index], plan.batch);
+      const ours = timingStats(ourTimings[index], plan.batch);
+      const pytorchEager = timingStats(eagerTimings[index], plan.batch);
       const runs = plan.rounds * plan.runs;
       return { batch: plan.batch, runs, ours, pytorchEager, eagerOverOurs: pytorchEager.medianMs / ours.medianMs };
     });
-    const env = environment(threads, peer.torchVersion);
+    const env = environment(peer.torchVersion);
     console.log('Environment:', env);
     console.log(`Model: U-Net baseFilters ${config.baseFilters}, depth ${config.depth}, ${config.inChannels} -> ${config.classes}, ${HEIGHT}x${WIDTH}, eval`);
     console.log(`Same logits: max |difference| ${maxLogitDifference.toExponential(2)} (tolerance ${LOGIT_TOLERANCE})`);

@@ -5,6 +5,7 @@ export type { TrainingData, FitOptions, TrainStepOptions, History, EpochLogs, Ba
 export { augment, defaultAugment } from './augment.js';
 export type { AugmentOptions } from './augment.js';
 export type { PredictOptions, TileOptions } from './inference.js';
+export type { BatchingOptions } from './batcher.js';
 export type { UNetOptions, UNetConfig, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './unet.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';

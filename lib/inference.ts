@@ -1,4 +1,5 @@
 // predict's options: checking and defaults. The work runs natively (native/predictor.cc).
+import type { BatchingOptions } from './batcher.js';
 import { checkOptions, integer, number, oneOf, type Check } from './validate.js';
 
 export interface TileOptions {
@@ -21,8 +22,13 @@ export interface PredictOptions {
   tile?: TileOptions;
   /** 'flips': average over the identity and the horizontal, vertical and double flips. */
   tta?: 'flips';
-  /** Refuse batches of more than this many pixels (N x H x W). Default: no limit. */
+  /** Refuse calls of more than this many pixels (N x H x W). Default: no limit. */
   maxPixels?: number;
+  /**
+   * Coalesce concurrent calls with the same options and image size into batches of up to `maxBatch` images,
+   * waiting at most `maxDelayMs` for more (dynamic batching); each caller gets its own result.
+   */
+  batching?: BatchingOptions;
 }
 
 const schema: Record<keyof PredictOptions, Check> = {
@@ -39,6 +45,15 @@ const schema: Record<keyof PredictOptions, Check> = {
   },
   tta: oneOf('flips'),
   maxPixels: integer(1, Number.MAX_SAFE_INTEGER),
+  batching: (value, name) => {
+    const batching = checkOptions<Partial<BatchingOptions>>(value, name, {
+      maxBatch: integer(1, 4096),
+      maxDelayMs: number(0, 60_000),
+    });
+    if (batching.maxBatch === undefined || batching.maxDelayMs === undefined) {
+      throw new TypeError(`${name}: expected { maxBatch, maxDelayMs }`);
+    }
+  },
 };
 
 /** Checks the options and flattens them the way native/options_bridge.cc reads them. */
@@ -59,3 +74,4 @@ export function resolvePredictOptions(options: PredictOptions, minimumSize: numb
     maxPixels: checked.maxPixels ?? 0,
   };
 }
+

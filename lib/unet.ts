@@ -1,5 +1,6 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
+import { PredictBatcher } from './batcher.js';
 import { resolvePredictOptions, type PredictOptions } from './inference.js';
 import { checkLossSpec, type LossSpec } from './loss_spec.js';
 import { native, type NativeModel } from './native.js';
@@ -99,6 +100,7 @@ const optionsSchema: Record<keyof UNetOptions, Check> = {
 
 export class UNet {
   readonly #native: NativeModel;
+  readonly #batcher = new PredictBatcher();
   // A copy kept on this thread: the native history changes on the compute thread while fit runs.
   #history: History;
 
@@ -160,7 +162,16 @@ export class UNet {
     const config = this.#live('predict');
     const checked = checkImages(images, 'images', config.inChannels);
     const resolved = resolvePredictOptions(options, 2 ** config.depth);
-    return this.#native.predict(checked, resolved);
+    const { batching } = options;
+    if (!batching) return this.#native.predict(checked, resolved);
+    // maxPixels applies to each call; the coalesced batch is bounded by maxBatch instead.
+    const [n, , h, w] = checked.shape;
+    if (resolved.maxPixels > 0 && n * h * w > resolved.maxPixels) {
+      throw new RangeError(`images: ${n * h * w} pixels (N x H x W) exceed maxPixels = ${resolved.maxPixels}`);
+    }
+    const batchOptions = { ...resolved, maxPixels: 0 };
+    const key = JSON.stringify([batchOptions, checked.shape.slice(1), checked.data.constructor.name]);
+    return this.#batcher.predict(key, checked, batching, (batch) => this.#native.predict(batch, batchOptions));
   }
 
   /**

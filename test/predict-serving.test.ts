@@ -26,6 +26,27 @@ describe('serving', () => {
     expect(histogram.percentile(99) / 1e6).toBeLessThan(5);
   });
 
+  it('coalesces concurrent calls into batches with dynamic batching, each caller getting its own result', async () => {
+    const model = await UNet.create({ baseFilters: 8, depth: 3, device: 'cpu', seed: 1 });
+    const inputs = Array.from({ length: 20 }, (_, i) => randomImages([1 + (i % 2), 1, 32, 32], 200 + i));
+    const expected: Tensor[] = [];
+    for (const input of inputs) expected.push(await model.predict(input, { output: 'probabilities' }));
+    const batching = { maxBatch: 8, maxDelayMs: 5 };
+    const results = await Promise.all(inputs.map((input) => model.predict(input, { output: 'probabilities', batching })));
+    results.forEach((result, i) => {
+      expect(result.shape, `caller ${i}`).toEqual(expected[i].shape);
+      expect(maxAbsDifference(result.data, expected[i].data), `caller ${i}`).toBeLessThan(1e-5);
+    });
+    // Calls whose images differ in size are never mixed: each gets its own batch.
+    const [small, large] = await Promise.all([
+      model.predict(randomImages([1, 1, 16, 16], 1), { batching }),
+      model.predict(randomImages([1, 1, 40, 40], 2), { batching }),
+    ]);
+    expect([small.shape, large.shape]).toEqual([[1, 1, 16, 16], [1, 1, 40, 40]]);
+    await expect(model.predict(inputs[0], { batching: { maxBatch: 0, maxDelayMs: 1 } })).rejects.toThrow('options.batching.maxBatch');
+    await expect(model.predict(inputs[0], { batching: { maxBatch: 4 } } as never)).rejects.toThrow('options.batching: expected { maxBatch, maxDelayMs }');
+  });
+
   it('does not leak: 10,000 calls leave the resident memory within 5% of where it was after the first 100', async () => {
     const model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu', seed: 2 });
     const input = randomImages([1, 1, 32, 32], 3);
