@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from forward_torch import build_model  # noqa: E402
+from forward_torch import build_model, reply  # noqa: E402
 
 
 def dice_ce(logits, target):
@@ -57,11 +57,6 @@ class Trainer:
             self.step()
             milliseconds.append((time.perf_counter() - start) * 1000.0)
         return milliseconds
-
-
-def reply(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
 
 
 def main():
