@@ -54,12 +54,6 @@ class CreateModelWorker : public PromiseWorker {
   std::shared_ptr<ModelState> state_;
 };
 
-// NaN or Inf in the images would silently poison the logits (and, in training, the weights).
-void checkFinite(const torch::Tensor& images, const char* name) {
-  if (!torch::isfinite(images).all().item<bool>())
-    throw std::invalid_argument(std::string(name) + ": contains NaN or Inf values");
-}
-
 // Buffers (batch-norm running statistics) as they were, put back when a training-mode pass ends.
 class BufferSnapshot {
  public:
@@ -96,7 +90,7 @@ class GradientsWorker : public PromiseWorker {
     module.train();
     module.zero_grad();
     try {
-      checkFinite(images_.tensor, "images");
+      requireFinite(images_.tensor, "images");
       auto logits = state_->module->forward(images_.tensor.to(state_->device, torch::kFloat32));
       auto loss = computeLoss(loss_, logits, targets_.tensor.to(state_->device));
       if (loss.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for gradients");
@@ -220,7 +214,7 @@ class EvaluateWorker : public PromiseWorker {
  protected:
   void Run() override {
     const auto x = images_.tensor.to(state_->device, torch::kFloat32);
-    checkFinite(x, "images");
+    requireFinite(x, "images");
     const auto y = prepareMasks(masks_.tensor, state_->options.classes, x, "masks");
     result_ = evaluate(state_->module, x, y, loss_, batchSize_);
   }
@@ -329,7 +323,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
     state->module->checkInput(x);
     worker->SetTask([state, x] {
       c10::InferenceMode inference;
-      checkFinite(x, "x");
+      requireFinite(x, "x");
       state->module->eval();
       return state->module->forward(x.to(state->device, torch::kFloat32));
     });
@@ -345,7 +339,7 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
     state->module->checkInput(images);
     const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
     worker->SetTask([state, images, options] {
-      checkFinite(images, "images");
+      requireFinite(images, "images");
       if (!state->inference) state->inference = foldForInference(state->module);
       return predict(state->inference, images.to(state->device, torch::kFloat32), options);
     });

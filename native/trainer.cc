@@ -25,7 +25,7 @@ double secondsSince(Clock::time_point start) {
 
 void checkImages(const torch::Tensor& images, const UNet& model, const std::string& name) {
   model->checkInput(images);  // rank, channels, size; its messages say "x"
-  if (!torch::isfinite(images).all().item<bool>()) throw std::invalid_argument(name + ": contains NaN or Inf values");
+  requireFinite(images, name);
 }
 
 void checkOptions(const FitOptions& options) {
@@ -206,9 +206,7 @@ torch::Tensor prepareMasks(const torch::Tensor& masks, int64_t classes, const to
                                 std::to_string(images.size(2)) + "x" + std::to_string(images.size(3)) +
                                 " (N x 1 x H x W or N x H x W, matching the images)");
   }
-  if (prepared.is_floating_point() && !torch::isfinite(prepared).all().item<bool>()) {
-    throw std::invalid_argument(name + ": contains NaN or Inf values");
-  }
+  requireFinite(prepared, name);
   const auto low = prepared.min().item<double>(), high = prepared.max().item<double>();
   const bool integral = torch::equal(prepared, prepared.round());
   if (!integral || low < 0 || high > static_cast<double>(std::max<int64_t>(classes - 1, 1))) {

@@ -247,4 +247,10 @@ int64_t parameterCount(torch::nn::Module& module) {
   return count;
 }
 
+void requireFinite(const torch::Tensor& tensor, const std::string& name) {
+  if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>()) {
+    throw std::invalid_argument(name + ": contains NaN or Inf values");
+  }
+}
+
 }  // namespace unet

@@ -114,4 +114,8 @@ TORCH_MODULE(UNet);
 
 int64_t parameterCount(torch::nn::Module& module);
 
+// NaN or Inf in images or masks would silently poison the logits (and, in training, the weights).
+// Throws std::invalid_argument "<name>: contains NaN or Inf values"; integer tensors always pass.
+void requireFinite(const torch::Tensor& tensor, const std::string& name);
+
 }  // namespace unet
