@@ -91,9 +91,16 @@ export interface FitOptions extends OptimizerOptions {
   resumeFrom?: string;
   /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
   onBatchEnd?: (step: number, logs: BatchLogs) => unknown;
-  /** After each epoch, with its logs. As for onBatchEnd. */
+  /**
+   * After each epoch, with its logs. The next epoch waits for it (and for its Promise), so aborting here stops
+   * with the model exactly at this epoch's end; a throw stops training.
+   */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => unknown;
-  /** Stops between batches: fit then rejects with an AbortError whose `history` holds the epochs completed. */
+  /**
+   * Stops between batches: fit then rejects with an AbortError whose `history` holds the epochs completed.
+   * Aborted mid-epoch, the weights keep that epoch's finished steps; aborted from onEpochEnd, they are exactly
+   * the epoch's, so save() then resumeFrom continues as if never stopped.
+   */
   signal?: AbortSignal;
 }
 
@@ -259,7 +266,9 @@ export interface ProgressEvent {
  * callback Promise has settled.
  */
 export class ProgressRelay {
-  readonly stopFlag = new Int32Array(1);
+  /** [0]: stop requested; [1]: epoch events whose callback has finished (native waits on it). */
+  readonly stopFlag = new Int32Array(2);
+  #epochsHandled = 0;
   error: unknown;
   #batchEvents = 0;
   #epochEvents = 0;
@@ -277,9 +286,16 @@ export class ProgressRelay {
         event.type === 'batchEnd'
           ? this.callbacks.onBatchEnd?.(event.step, { epoch: event.epoch, loss: event.loss })
           : this.callbacks.onEpochEnd?.(event.epoch, event.logs as EpochLogs);
-      if (result instanceof Promise) this.#pending.push(result.catch((error: unknown) => this.fail(error)));
+      if (result instanceof Promise) {
+        const handled = result.catch((error: unknown) => this.fail(error));
+        this.#pending.push(handled);
+        if (event.type === 'epochEnd') void handled.finally(() => this.#epochHandled());
+      } else if (event.type === 'epochEnd') {
+        this.#epochHandled();
+      }
     } catch (error) {
       this.fail(error);
+      if (event.type === 'epochEnd') this.#epochHandled();
     }
     this.#checkArrived();
   };
@@ -295,6 +311,10 @@ export class ProgressRelay {
       this.#checkArrived();
     });
     await Promise.all(this.#pending);
+  }
+
+  #epochHandled(): void {
+    Atomics.store(this.stopFlag, 1, ++this.#epochsHandled);
   }
 
   private fail(error: unknown): void {

@@ -209,7 +209,7 @@ export class UNet {
     const onAbort = () => relay.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.#native.fit(images, masks, validation?.images, validation?.masks, resolved, relay.deliver, { data: relay.stopFlag, shape: [1] });
+      const result = await this.#native.fit(images, masks, validation?.images, validation?.masks, resolved, relay.deliver, { data: relay.stopFlag, shape: [2] });
       await relay.settled(result);
       this.#history = result.history;
       if (relay.error !== undefined) throw relay.error;

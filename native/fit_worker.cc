@@ -1,5 +1,8 @@
 #include "fit_worker.h"
 
+#include <chrono>
+#include <thread>
+
 #include "js_values.h"
 #include "options_bridge.h"
 
@@ -49,8 +52,8 @@ FitWorker::FitWorker(const Napi::CallbackInfo& info, std::shared_ptr<ModelState>
   validationSplit_ = getNumber(options, "validationSplit", 0.0);
   if (!info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "onProgress: expected a function");
   stopFlag_ = tensorFromJs(info[6], "stopFlag");
-  if (stopFlag_.tensor.scalar_type() != torch::kInt32 || stopFlag_.tensor.numel() != 1) {
-    throw Napi::TypeError::New(info.Env(), "stopFlag: expected an Int32Array of length 1");
+  if (stopFlag_.tensor.scalar_type() != torch::kInt32 || stopFlag_.tensor.numel() != 2) {
+    throw Napi::TypeError::New(info.Env(), "stopFlag: expected an Int32Array of length 2");
   }
   progress_ = ProgressFunction::New(info.Env(), info[5].As<Napi::Function>(), "torch-unet fit progress", 0, 1);
 }
@@ -61,18 +64,25 @@ FitWorker::~FitWorker() {
 
 void FitWorker::Run() {
   FitData data{images_.tensor, masks_.tensor, valImages_.tensor, valMasks_.tensor, validationSplit_};
-  auto* stop = stopFlag_.tensor.data_ptr<int32_t>();
+  // flag[0]: stop requested; flag[1]: how many epoch events JS has finished handling.
+  auto* flag = stopFlag_.tensor.data_ptr<int32_t>();
+  const auto stopRequested = [flag] { return __atomic_load_n(&flag[0], __ATOMIC_ACQUIRE) != 0; };
   FitCallbacks callbacks;
-  // NonBlockingCall: a slow JS callback never holds up the next batch.
+  // Batch events never hold up the next batch, however slow the JS callback.
   callbacks.onBatchEnd = [this](int64_t step, int64_t epoch, double loss) {
     steps_ = step;
     progress_.NonBlockingCall(new Progress{false, step, epoch, loss, {}});
   };
-  callbacks.onEpochEnd = [this](const EpochRecord& record) {
+  // An epoch end is a barrier: the next epoch starts once onEpochEnd (and its Promise) is done, so a stop
+  // asked for there leaves the model exactly at that epoch's end. Polling is fine at one wait per epoch.
+  callbacks.onEpochEnd = [this, flag, stopRequested](const EpochRecord& record) {
     ++epochEvents_;
-    progress_.NonBlockingCall(new Progress{true, steps_, record.epoch, record.loss, record});
+    if (progress_.NonBlockingCall(new Progress{true, steps_, record.epoch, record.loss, record}) != napi_ok) return;
+    while (__atomic_load_n(&flag[1], __ATOMIC_ACQUIRE) < epochEvents_ && !stopRequested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   };
-  callbacks.stopRequested = [stop] { return __atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0; };
+  callbacks.stopRequested = stopRequested;
   state_->inference = nullptr;  // predict refolds the trained weights
   result_ = fit(state_->module, state_->training, data, options_, callbacks);
 }

@@ -1,5 +1,5 @@
 // model.fit on the native side: the whole loop runs in one job on the compute thread; progress reaches JS
-// through a thread-safe function that never blocks the loop, and a shared Int32Array flag stops it.
+// through a thread-safe function, and a shared Int32Array stops it ([0]) and acknowledges epoch ends ([1]).
 #pragma once
 
 #include <napi.h>
@@ -15,7 +15,7 @@ namespace unet::js {
 
 class FitWorker : public PromiseWorker {
  public:
-  // info: images, masks, valImages | undefined, valMasks | undefined, options, onProgress(event), stopFlag
+  // info: images, masks, valImages | undefined, valMasks | undefined, options, onProgress(event), stopFlag (Int32Array(2))
   FitWorker(const Napi::CallbackInfo& info, std::shared_ptr<ModelState> state);
   ~FitWorker() override;
 

@@ -253,7 +253,11 @@ FitResult fit(UNet& model, TrainingState& state, const FitData& data, const FitO
   FitResult result;
   const int64_t trainCount = split.images.size(0);
   int64_t step = 0;
-  for (int64_t epoch = state.epochsDone; epoch < options.epochs && !result.aborted && !result.stoppedEarly; ++epoch) {
+  for (int64_t epoch = state.epochsDone; epoch < options.epochs && !result.stoppedEarly; ++epoch) {
+    if (callbacks.stopRequested && callbacks.stopRequested()) {  // before this epoch changes any state
+      result.aborted = true;
+      break;
+    }
     // Seeding by epoch makes a resumed run draw what an uninterrupted one would have.
     generator.set_current_seed(options.seed * 1000003u + static_cast<uint64_t>(epoch));
     torch::manual_seed(options.seed * 7919u + static_cast<uint64_t>(epoch));  // dropout

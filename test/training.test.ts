@@ -97,6 +97,23 @@ describe('fit', () => {
     expect(finished).toBe(3);
   });
 
+  it('starts the next epoch only once onEpochEnd and its Promise are done', async () => {
+    const model = await UNet.create(small);
+    const events: string[] = [];
+    await model.fit(data, {
+      ...quick,
+      onBatchEnd: (step, logs) => void events.push(`batch ${logs.epoch}`),
+      onEpochEnd: async (epoch) => {
+        events.push(`epoch ${epoch}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        events.push(`epoch ${epoch} done`);
+      },
+    });
+    const batches = Array.from({ length: 4 }, (_, i) => i);
+    const expected = [1, 2, 3].flatMap((epoch) => [...batches.map(() => `batch ${epoch}`), `epoch ${epoch}`, `epoch ${epoch} done`]);
+    expect(events).toEqual(expected);
+  });
+
   it('stops and rejects with the error of a callback that throws; the model stays usable', async () => {
     const model = await UNet.create(small);
     const failure = new Error('callback failed');
