@@ -15,7 +15,8 @@ namespace unet::js {
 
 class FitWorker : public PromiseWorker {
  public:
-  // info: images, masks, valImages | undefined, valMasks | undefined, options, onProgress(event), stopFlag (Int32Array(2))
+  // info: images, masks, valImages | undefined, valMasks | undefined, options, onProgress(event), stopFlag
+  // (Int32Array(2))
   FitWorker(const Napi::CallbackInfo& info, std::shared_ptr<ModelState> state);
   ~FitWorker() override;
 
