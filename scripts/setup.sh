@@ -17,7 +17,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The addon is built explicitly below, so the install script need not build it during npm ci.
-TORCH_UNET_SKIP_BUILD=1 npm ci --no-audit --no-fund
+# The addon is built explicitly below, so the install script need not build it during npm ci; onnxruntime-node
+# (a benchmark peer) must not fetch CUDA libraries.
+ONNXRUNTIME_NODE_INSTALL_CUDA=skip TORCH_UNET_SKIP_BUILD=1 npm ci --no-audit --no-fund
 npm run build
 echo "setup: done ($(node dist/cli/index.js info --json))"
