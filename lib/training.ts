@@ -92,8 +92,8 @@ export interface FitOptions extends OptimizerOptions {
   /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
   onBatchEnd?: (step: number, logs: BatchLogs) => unknown;
   /**
-   * After each epoch, with its logs. The next epoch waits for it (and for its Promise), so aborting here stops
-   * with the model exactly at this epoch's end; a throw stops training.
+   * After each epoch, with its logs. The next epoch starts once it has returned, so an abort here stops with the
+   * model exactly at this epoch's end; a returned Promise is awaited before fit settles; a throw stops training.
    */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => unknown;
   /**
@@ -286,17 +286,13 @@ export class ProgressRelay {
         event.type === 'batchEnd'
           ? this.callbacks.onBatchEnd?.(event.step, { epoch: event.epoch, loss: event.loss })
           : this.callbacks.onEpochEnd?.(event.epoch, event.logs as EpochLogs);
-      if (result instanceof Promise) {
-        const handled = result.catch((error: unknown) => this.fail(error));
-        this.#pending.push(handled);
-        if (event.type === 'epochEnd') void handled.finally(() => this.#epochHandled());
-      } else if (event.type === 'epochEnd') {
-        this.#epochHandled();
-      }
+      if (result instanceof Promise) this.#pending.push(result.catch((error: unknown) => this.fail(error)));
     } catch (error) {
       this.fail(error);
-      if (event.type === 'epochEnd') this.#epochHandled();
     }
+    // Native waits for this before the next epoch. Not for the callback's Promise: a callback that awaits a call
+    // on the same model (queued behind fit) would wait forever.
+    if (event.type === 'epochEnd') Atomics.store(this.stopFlag, 1, ++this.#epochsHandled);
     this.#checkArrived();
   };
 
@@ -311,10 +307,6 @@ export class ProgressRelay {
       this.#checkArrived();
     });
     await Promise.all(this.#pending);
-  }
-
-  #epochHandled(): void {
-    Atomics.store(this.stopFlag, 1, ++this.#epochsHandled);
   }
 
   private fail(error: unknown): void {

@@ -73,8 +73,8 @@ void FitWorker::Run() {
     steps_ = step;
     progress_.NonBlockingCall(new Progress{false, step, epoch, loss, {}});
   };
-  // An epoch end is a barrier: the next epoch starts once onEpochEnd (and its Promise) is done, so a stop
-  // asked for there leaves the model exactly at that epoch's end. Polling is fine at one wait per epoch.
+  // An epoch end is a barrier: the next epoch starts once onEpochEnd has returned, so a stop asked for there
+  // leaves the model exactly at that epoch's end. Polling is fine at one wait per epoch.
   callbacks.onEpochEnd = [this, flag, stopRequested](const EpochRecord& record) {
     ++epochEvents_;
     if (progress_.NonBlockingCall(new Progress{true, steps_, record.epoch, record.loss, record}) != napi_ok) return;
