@@ -24,3 +24,9 @@ export type {
 } from './losses.js';
 export * as metrics from './metrics.js';
 export type { MetricReduction, OverlapMetricOptions } from './metrics.js';
+export { loadFolder, splitDataset, subsetDataset, shapes, loadImage, writeMask, defaultCacheFolder, SHAPE_KINDS, MASK_SUFFIXES, IMAGE_EXTENSIONS } from './data.js';
+export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObject, ShapeKind, LoadImageOptions, WriteMaskOptions, Channels } from './data.js';
+export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT } from './pictures.js';
+export type { Colour, PanelRow, PanelOptions, OverlayOptions } from './pictures.js';
+export { writeFileAtomic } from './files.js';
+export { standardise } from './preprocess.js';
