@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# What a user gets from npm: packs the package, checks the tarball holds what a user needs and nothing else,
+# installs it in a fresh project with no compiler on the PATH and no network, then runs `npx torch-unet info`
+# and a forward pass. Needs the prebuild (scripts/prebuild.sh; check-gyp-build.sh runs it) and dist/
+# (npm run build:ts). The dependencies come from npm's cache, where npm ci put them, at the lockfile's versions.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+
+ls prebuilds/*/*.node >/dev/null 2>&1 || { echo "check-pack: no prebuild in prebuilds/; run bash scripts/prebuild.sh" >&2; exit 1; }
+[ -f dist/index.js ] || { echo "check-pack: dist/ is not built; run npm run build:ts" >&2; exit 1; }
+
+# 1. The tarball's contents.
+npm pack --json --ignore-scripts --pack-destination "$work" 2>/dev/null >"$work/pack.json"
+node --input-type=module - "$work/pack.json" <<'JS'
+import { readFileSync } from 'node:fs';
+const [{ filename, files, size }] = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const paths = files.map((file) => file.path);
+const required = ['package.json', 'README.md', 'dist/index.js', 'dist/native.js', 'dist/cli/index.js', 'binding.gyp',
+  'native/addon.cc', 'scripts/install.js', 'scripts/find-libtorch.js'];
+const missing = required.filter((path) => !paths.includes(path));
+if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node$/.test(path))) missing.push('prebuilds/linux-x64/*.node');
+if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node\.json$/.test(path))) missing.push('prebuilds/linux-x64/*.node.json');
+const unwanted = paths.filter((path) => /^(test|bench|build|\.ci|docs|node_modules)\//.test(path) || /\.(map|tgz|log)$/.test(path));
+if (missing.length || unwanted.length) {
+  console.error(`check-pack: ${filename}: missing ${missing.join(', ') || 'nothing'}; unwanted ${unwanted.join(', ') || 'nothing'}`);
+  process.exit(1);
+}
+console.log(`check-pack: ${filename}: ${paths.length} files, ${(size / 1e6).toFixed(1)} MB packed`);
+JS
+tarball="$(ls "$work"/*.tgz)"
+
+# 2. A fresh project whose lockfile pins the tarball's dependencies at our lockfile's versions, so that npm can
+#    install them from its cache without asking the registry which versions exist.
+mkdir "$work/project"
+node --input-type=module - "$root" "$tarball" "$work/project" <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+const [root, tarball, project] = process.argv.slice(2);
+const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+const spec = `file:../${basename(tarball)}`;
+const manifest = { name: 'torch-unet-pack-check', version: '1.0.0', private: true, type: 'module', dependencies: { 'torch-unet': spec } };
+const { version, license, dependencies, bin, engines } = ours;
+const packages = {
+  '': { name: manifest.name, version: manifest.version, dependencies: manifest.dependencies },
+  'node_modules/torch-unet': { version, resolved: spec, hasInstallScript: true, license, dependencies, bin, engines },
+};
+for (const [path, entry] of Object.entries(lock.packages)) {
+  if (path && !entry.dev && !entry.devOptional && !entry.link) packages[path] = entry;
+}
+writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages }, null, 2));
+JS
+
+# 3. A PATH without a compiler or a build tool: every program of the PATH but those.
+mkdir "$work/bin"
+IFS=: read -ra dirs <<<"$PATH"
+for dir in "${dirs[@]}"; do
+  for tool in "$dir"/*; do
+    name="$(basename "$tool")"
+    case "$name" in
+      cc | c++ | c89 | c99 | cpp* | gcc* | g++* | clang* | cmake* | make | gmake | ld | ld.* | *-linux-gnu-* | node-gyp) continue ;;
+    esac
+    [ -x "$tool" ] && [ ! -e "$work/bin/$name" ] && ln -s "$tool" "$work/bin/$name"
+  done
+done
+for tool in g++ cc c++ cmake make; do
+  if PATH="$work/bin" command -v "$tool" >/dev/null; then echo "check-pack: $tool is still on the filtered PATH" >&2; exit 1; fi
+done
+
+# 4. No network: a network namespace of its own where the kernel allows one, and npm offline with a registry
+#    and proxies that do not answer either way.
+isolate=()
+if unshare -rn true 2>/dev/null; then isolate=(unshare -rn); fi
+offline=(env PATH="$work/bin" npm_config_registry=http://127.0.0.1:9/ HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
+  http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 npm_config_update_notifier=false)
+echo "check-pack: installing in $work/project (no compiler; ${isolate[*]:-npm --offline} for the network)"
+cd "$work/project"
+if ! "${isolate[@]}" "${offline[@]}" npm install --offline --no-audit --no-fund >"$work/install.log" 2>&1; then
+  cat "$work/install.log"
+  exit 1
+fi
+grep -E "torch-unet|added" "$work/install.log" || true
+if grep -q "building the native addon" "$work/install.log" || [ -e node_modules/torch-unet/build ]; then
+  echo "check-pack: the install compiled something" >&2
+  exit 1
+fi
+
+# 5. What a user runs.
+"${isolate[@]}" "${offline[@]}" npx --offline torch-unet info
+cat >forward.js <<'JS'
+import { UNet } from 'torch-unet';
+const model = await UNet.create({ inChannels: 1, classes: 1, depth: 2, baseFilters: 4, seed: 0 });
+const logits = await model.forward({ data: new Float32Array(2 * 16 * 16).fill(0.5), shape: [2, 1, 16, 16] });
+if (logits.shape.join() !== '2,1,16,16' || !logits.data.every(Number.isFinite)) throw new Error(`bad logits ${logits.shape}`);
+console.log(`check-pack: forward pass from the installed tarball: logits ${logits.shape.join('x')}`);
+model.dispose();
+JS
+"${isolate[@]}" "${offline[@]}" node forward.js
