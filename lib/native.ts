@@ -222,9 +222,10 @@ function firstFound(places: SearchPlace[], soname: string): string | undefined {
   return undefined;
 }
 
-/** Another libtorch where the linker looks, to say what was found instead of the one the prebuild needs. */
-function anyLibtorch(places: SearchPlace[]): FoundLibtorch | undefined {
-  for (const dir of places.flatMap((place) => place.dirs)) {
+/** Another libtorch (LIBTORCH's, or where the linker looks), to say what was found instead of the one needed. */
+function anyLibtorch(places: SearchPlace[], env: NodeJS.ProcessEnv): FoundLibtorch | undefined {
+  const chosen = env.LIBTORCH ? [join(env.LIBTORCH, 'lib')] : [];
+  for (const dir of [...chosen, ...places.flatMap((place) => place.dirs)]) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -268,7 +269,7 @@ function checkPrebuild(addon: string, record: PrebuildRecord, options: LoadOptio
   const places = searchPlaces(addon, record, options);
   const missing = libraries.filter((soname) => !firstFound(places, soname));
   if (missing.length) {
-    const other = anyLibtorch(places);
+    const other = anyLibtorch(places, options.env ?? process.env);
     throw failure(
       [
         built,

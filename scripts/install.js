@@ -33,11 +33,14 @@ function loads() {
   return { ok: true, ...JSON.parse(child.stdout.trim().split('\n').at(-1)) };
 }
 
-function libtorchFound() {
+// Why a build from source cannot start here, if it cannot.
+function cannotBuild() {
+  if (!(has('c++') || has('g++')) || !(has('make') || has('cmake'))) return 'there is no g++ and make on the PATH';
   try {
-    return findLibtorch().libDir;
+    findLibtorch();
+    return undefined;
   } catch (error) {
-    return error.message;
+    return error.message.split('\n')[0];
   }
 }
 
@@ -77,17 +80,20 @@ function main() {
       console.log(`torch-unet: using ${check.path} (libtorch ${check.torchVersion}); nothing to build`);
       return 0;
     }
-    const libtorch = libtorchFound();
-    const toolchain = (has('c++') || has('g++')) && (has('make') || has('cmake'));
-    if (!toolchain || !existsSync(libtorch)) {
+    const reason = cannotBuild();
+    if (reason) {
+      // The install goes on: the same message comes again, with the fixes, when torch-unet is imported.
       console.warn(check.message);
-      console.warn(
-        `torch-unet: no addon loads here and it cannot be built from source (${toolchain ? libtorch : 'no g++ and make on the PATH'});` +
-          ' torch-unet will fail to load until one of the fixes above is applied.',
-      );
+      console.warn(`torch-unet: no addon loads here, and it cannot be built from source: ${reason}.`);
       return 0;
     }
     console.log(`torch-unet: no addon loads here (${check.message.split('\n').slice(1, 2).join(' ')})`);
+  } else {
+    const reason = cannotBuild();
+    if (reason) {
+      console.error(`torch-unet: cannot build from source: ${reason}. The README's Install section says what it needs.`);
+      return 1;
+    }
   }
   try {
     build();

@@ -18,7 +18,7 @@ fi
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$scratch")
 ln -s "$root/node_modules" "$scratch/node_modules"
 echo "prebuild: building with prebuildify (node-gyp) against $(node "$root/scripts/find-libtorch.js" --lib-dir)"
-(cd "$scratch" && npm_config_nodedir="$nodedir" npx --no-install prebuildify --napi --strip --tag-libc \
+(cd "$scratch" && npm_config_nodedir="$nodedir" npm_config_jobs="${JOBS:-2}" npx --no-install prebuildify --napi --strip --tag-libc \
   --target "$(node -p process.versions.node)" >"$scratch/prebuild.log" 2>&1) || { tail -50 "$scratch/prebuild.log"; exit 1; }
 
 for addon in "$scratch"/prebuilds/*/*.node; do
