@@ -1,14 +1,23 @@
 // Forward latency of torch-unet against the same network in PyTorch eager (test/reference/unet.py) on the
 // same libtorch, threads and weights. Usage: npx tsx bench/forward.ts [--quick] [--json PATH]
 // The two sides take turns in rounds, so drifts in the machine's speed (it is shared) hit both alike.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { UNet, backendInfo, type UNetConfig } from '../lib/index.js';
-import { environment, exportState, PythonPeer, randomImages, timingStats, type ImageBatch, type Stats } from './peer.js';
-const TORCH_SCRIPT = join(import.meta.dirname, 'forward_torch.py');
+import { UNet, backendInfo } from '../lib/index.js';
+import {
+  environment,
+  exportState,
+  peerCheckLogits,
+  PyTorchEager,
+  randomImages,
+  timingStats,
+  type ImageBatch,
+  type Stats,
+} from './peer.js';
+
 const HEIGHT = 256;
 const WIDTH = 256;
 const LOGIT_TOLERANCE = 1e-4;
@@ -50,25 +59,8 @@ async function timeOurs(model: UNet, images: ImageBatch, warmup: number, runs: n
   return milliseconds;
 }
 
-/** The PyTorch-eager side (bench/forward_torch.py): sets up with the same weights, then times forward passes. */
-class PyTorchEager extends PythonPeer {
-  constructor() {
-    super(TORCH_SCRIPT);
-  }
-
-  setup(directory: string, config: UNetConfig, threads: number, checkShape: number[]) {
-    const request = { dir: directory, config, threads, checkShape, height: HEIGHT, width: WIDTH };
-    return this.ask<{ torchVersion: string; threads: number }>(request);
-  }
-
-  async time(batch: number, warmup: number, runs: number): Promise<number[]> {
-    return (await this.ask<{ ms: number[] }>({ batch, warmup, runs })).ms;
-  }
-}
-
 function checkSameLogits(ours: Float32Array, directory: string): number {
-  const bytes = readFileSync(join(directory, 'check_logits_torch.bin'));
-  const theirs = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const theirs = peerCheckLogits(directory);
   if (theirs.length !== ours.length) throw new Error(`logit count differs: ours ${ours.length}, PyTorch ${theirs.length}`);
   // All-zero or constant logits would agree trivially and prove nothing about the weights.
   if (ours.every((value) => value === ours[0])) throw new Error('our logits are constant: the comparison would prove nothing');
@@ -110,7 +102,7 @@ async function main(): Promise<void> {
     const ourLogits = await model.forward(checkImages);
 
     const torch = new PyTorchEager();
-    const peer = await torch.setup(directory, config, threads, checkImages.shape);
+    const peer = await torch.setup({ dir: directory, config, threads, checkShape: checkImages.shape, height: HEIGHT, width: WIDTH });
     if (peer.threads !== threads) throw new Error(`PyTorch ran with ${peer.threads} threads, ours with ${threads}`);
     const maxLogitDifference = checkSameLogits(ourLogits.data, directory);
 

@@ -1,16 +1,20 @@
-"""PyTorch-eager side of bench/forward.ts: loads torch-unet's exported weights into test/reference/unet.py,
-writes its logits for the check input, then times eval-mode forward passes under torch.inference_mode()
-whenever bench/forward.ts asks, so that the two sides take turns on the cores.
+"""PyTorch-eager side of bench/forward.ts and bench/predict.ts: loads torch-unet's exported weights into
+test/reference/unet.py, writes its logits for the check input, optionally exports the network to ONNX, then times
+eval-mode forward passes under torch.inference_mode() whenever the bench asks, so that the sides take turns on the
+cores.
 
-Usage: spawned by bench/forward.ts; one JSON request a line on stdin, one JSON reply a line on stdout.
+Usage: spawned by bench/peer.ts's PyTorchEager; one JSON request a line on stdin, one JSON reply a line on stdout.
 first line: {"dir": str, "config": {...UNetConfig}, "threads": int, "checkShape": [N, C, H, W], "height": int,
-             "width": int} -> {"torchVersion": str, "threads": int}
+             "width": int, "onnx"?: str} -> {"torchVersion": str, "threads": int}
+            (with "onnx", the model is exported there by torch.onnx.export: opset 13, input "images" and output
+            "logits" with a dynamic batch axis, traced at height x width; needs no `onnx` Python package)
 then:       {"batch": int, "warmup": int, "runs": int} -> {"ms": [float, ...]}
 """
 import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -54,6 +58,15 @@ def time_forward(model, images, warmup, runs):
     return milliseconds
 
 
+def export_onnx(model, path, channels, height, width):
+    """Traced at height x width: the reference's padding branch and final crop become constants for that size."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on the constant padding branch
+        torch.onnx.export(model, torch.zeros(1, channels, height, width), path, input_names=["images"],
+                          output_names=["logits"], dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
+                          opset_version=13, do_constant_folding=True)
+
+
 def reply(message):
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -65,6 +78,8 @@ def main():
     directory = setup["dir"]
     model = build_model(setup["config"], directory)
     channels = setup["config"]["inChannels"]
+    if setup.get("onnx"):
+        export_onnx(model, setup["onnx"], channels, setup["height"], setup["width"])
     with torch.inference_mode():
         check = np.fromfile(os.path.join(directory, "check_input.bin"), dtype=np.float32)
         logits = model(torch.from_numpy(check.reshape(setup["checkShape"])))

@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { backendInfo, type StateDict } from '../lib/index.js';
+import { backendInfo, type StateDict, type UNetConfig } from '../lib/index.js';
 
 /** The Debian python3 with torch 1.13 on the same libtorch; the `python3` on PATH lacks torch. */
 export const PYTHON = '/usr/bin/python3';
@@ -42,6 +42,40 @@ export class PythonPeer {
   close(): void {
     this.#process.stdin.end();
   }
+}
+
+export interface EagerSetup {
+  /** Holds weights.bin, manifest.json and check_input.bin (exportState, then the check images' raw float32). */
+  dir: string;
+  config: UNetConfig;
+  threads: number;
+  /** Shape of check_input.bin; the peer writes its logits for it to check_logits_torch.bin. */
+  checkShape: number[];
+  height: number;
+  width: number;
+  /** Also export the network to this ONNX file (batch axis dynamic), for onnxruntime. */
+  onnx?: string;
+}
+
+/** bench/forward_torch.py: test/reference/unet.py with the exported weights, timed in PyTorch eager on request. */
+export class PyTorchEager extends PythonPeer {
+  constructor() {
+    super(join(import.meta.dirname, 'forward_torch.py'));
+  }
+
+  setup(request: EagerSetup) {
+    return this.ask<{ torchVersion: string; threads: number }>(request);
+  }
+
+  async time(batch: number, warmup: number, runs: number): Promise<number[]> {
+    return (await this.ask<{ ms: number[] }>({ batch, warmup, runs })).ms;
+  }
+}
+
+/** The float32 logits the peer wrote to check_logits_torch.bin. */
+export function peerCheckLogits(directory: string): Float32Array {
+  const bytes = readFileSync(join(directory, 'check_logits_torch.bin'));
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
 /** Writes every tensor's raw bytes back to back in weights.bin, with names, shapes and offsets in manifest.json. */

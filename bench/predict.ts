@@ -1,0 +1,195 @@
+// Prediction latency of torch-unet (model.predict, logits) against onnxruntime-node running the same network
+// exported to ONNX from the PyTorch reference (test/reference/unet.py with our weights), and against PyTorch eager,
+// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--json PATH]
+// The sides take turns in rounds, so drifts in the machine's speed (it is shared) hit all alike.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import * as ort from 'onnxruntime-node';
+
+import { UNet, backendInfo, type StateDict } from '../lib/index.js';
+import {
+  environment,
+  exportState,
+  peerCheckLogits,
+  PyTorchEager,
+  randomImages,
+  timingStats,
+  type ImageBatch,
+  type Stats,
+} from './peer.js';
+
+const HEIGHT = 256;
+const WIDTH = 256;
+/** Largest |difference| allowed, relative to the largest |logit| of PyTorch eager. */
+const RELATIVE_TOLERANCE = 1e-3;
+
+interface Plan {
+  batch: number;
+  warmup: number;
+  rounds: number;
+  /** Timed runs of each side a round. */
+  runs: number;
+}
+
+const FULL_PLANS: Plan[] = [
+  { batch: 1, warmup: 3, rounds: 6, runs: 5 },
+  { batch: 8, warmup: 2, rounds: 5, runs: 2 },
+];
+const QUICK_PLANS: Plan[] = [
+  { batch: 1, warmup: 2, rounds: 2, runs: 3 },
+  { batch: 8, warmup: 1, rounds: 2, runs: 1 },
+];
+
+type Side = 'ours' | 'oursMask' | 'onnxruntime' | 'pytorchEager';
+/** Times `runs` calls after `warmup` untimed ones, in milliseconds. */
+type Timer = (images: ImageBatch, warmup: number, runs: number) => Promise<number[]>;
+
+async function timeCalls(call: () => Promise<unknown>, warmup: number, runs: number): Promise<number[]> {
+  for (let run = 0; run < warmup; run++) await call();
+  const milliseconds: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const start = performance.now();
+    await call();
+    milliseconds.push(performance.now() - start);
+  }
+  return milliseconds;
+}
+
+/** Running statistics away from their defaults (mean 0, variance 1), so that folding batch norm is really checked. */
+async function perturbBatchNorm(model: UNet): Promise<void> {
+  const state: StateDict = await model.stateDict();
+  let seed = 1;
+  const uniform = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  for (const [name, tensor] of Object.entries(state)) {
+    if (!(tensor.data instanceof Float32Array)) continue;
+    const data = tensor.data;
+    if (name.endsWith('running_mean')) data.forEach((_, i) => (data[i] = 0.1 * uniform()));
+    if (name.endsWith('running_var')) data.forEach((_, i) => (data[i] = 1 + 0.5 * uniform()));
+  }
+  await model.loadStateDict(state);
+}
+
+/** Largest |ours - reference|, relative to the largest |reference|; throws above RELATIVE_TOLERANCE. */
+function checkClose(label: string, ours: Float32Array, reference: Float32Array): number {
+  if (ours.length !== reference.length) throw new Error(`${label}: ${ours.length} logits, PyTorch eager ${reference.length}`);
+  // All-zero or constant logits would agree trivially and prove nothing about the weights.
+  if (reference.every((value) => value === reference[0])) throw new Error('constant logits: the check would prove nothing');
+  const scale = reference.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
+  const difference = ours.reduce((max, value, index) => Math.max(max, Math.abs(value - reference[index])), 0) / scale;
+  if (!(difference <= RELATIVE_TOLERANCE)) {
+    throw new Error(`${label} and PyTorch eager disagree: max |difference| / max |logit| = ${difference} > ${RELATIVE_TOLERANCE}`);
+  }
+  return difference;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, mask: { type: 'boolean', default: false }, json: { type: 'string' } },
+  });
+  const plans = values.quick ? QUICK_PLANS : FULL_PLANS;
+  const { threads } = backendInfo();
+  const model = await UNet.create({ baseFilters: 16, depth: 4, inChannels: 1, classes: 1, device: 'cpu', seed: 0 });
+  await perturbBatchNorm(model);
+  const { config } = model;
+  const directory = mkdtempSync(join(tmpdir(), 'torch-unet-bench-'));
+  const onnxPath = join(directory, 'unet.onnx');
+  const torch = new PyTorchEager();
+  try {
+    exportState(await model.stateDict(), directory);
+    // Two images: the ONNX graph's batch axis is checked to be dynamic.
+    const checkImages = randomImages([2, config.inChannels, HEIGHT, WIDTH]);
+    writeFileSync(join(directory, 'check_input.bin'), checkImages.data);
+    const peer = await torch.setup({
+      dir: directory,
+      config,
+      threads,
+      checkShape: checkImages.shape,
+      height: HEIGHT,
+      width: WIDTH,
+      onnx: onnxPath,
+    });
+    if (peer.threads !== threads) throw new Error(`PyTorch ran with ${peer.threads} threads, ours with ${threads}`);
+
+    const session = await ort.InferenceSession.create(onnxPath, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+    const runOnnx = async (images: ImageBatch) => {
+      const outputs = await session.run({ images: new ort.Tensor('float32', images.data, images.shape) });
+      return outputs.logits.data as Float32Array;
+    };
+
+    const eagerLogits = peerCheckLogits(directory);
+    const ourLogits = (await model.predict(checkImages, { output: 'logits' })).data as Float32Array;
+    const differences = {
+      ours: checkClose('torch-unet predict', ourLogits, eagerLogits),
+      onnxruntime: checkClose('onnxruntime-node', await runOnnx(checkImages), eagerLogits),
+    };
+
+    const timers: Partial<Record<Side, Timer>> = {
+      ours: (images, warmup, runs) => timeCalls(() => model.predict(images, { output: 'logits' }), warmup, runs),
+      ...(values.mask ? { oursMask: (images: ImageBatch, warmup: number, runs: number) => timeCalls(() => model.predict(images), warmup, runs) } : {}),
+      onnxruntime: (images, warmup, runs) => timeCalls(() => runOnnx(images), warmup, runs),
+      pytorchEager: (images, warmup, runs) => torch.time(images.shape[0], warmup, runs),
+    };
+    const sides = Object.keys(timers) as Side[];
+
+    // Turns: each side in turn, a round at a time; never two at once, so none competes for the cores.
+    const rows = [];
+    for (const plan of plans) {
+      const images = randomImages([plan.batch, config.inChannels, HEIGHT, WIDTH]);
+      const timings = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
+      for (let round = 0; round < plan.rounds; round++) {
+        const warmup = round === 0 ? plan.warmup : 0;
+        for (const side of sides) timings[side].push(...(await timers[side]!(images, warmup, plan.runs)));
+      }
+      const stats = Object.fromEntries(sides.map((side) => [side, timingStats(timings[side], plan.batch)])) as Record<Side, Stats>;
+      rows.push({
+        batch: plan.batch,
+        runs: plan.rounds * plan.runs,
+        ...stats,
+        onnxruntimeOverOurs: stats.onnxruntime.medianMs / stats.ours.medianMs,
+        eagerOverOurs: stats.pytorchEager.medianMs / stats.ours.medianMs,
+      });
+    }
+
+    const env = { ...environment(peer.torchVersion), onnxruntime: ort.env.versions.common };
+    console.log('Environment:', env);
+    console.log(
+      `Model: U-Net baseFilters ${config.baseFilters}, depth ${config.depth}, ${config.inChannels} -> ${config.classes}, ` +
+        `${HEIGHT}x${WIDTH}; onnxruntime: intra-op threads ${threads}, inter-op 1, graph optimisation 'all'`,
+    );
+    console.log(
+      `Same logits as PyTorch eager (max |difference| / max |logit|, tolerance ${RELATIVE_TOLERANCE}): ` +
+        `ours ${differences.ours.toExponential(2)}, onnxruntime ${differences.onnxruntime.toExponential(2)}`,
+    );
+    const format = (value: number) => value.toFixed(1);
+    console.table(
+      rows.map((row) => ({
+        batch: row.batch,
+        runs: row.runs,
+        ...Object.fromEntries(
+          sides.flatMap((side) => [
+            [`${side} ms`, format(row[side]!.medianMs)],
+            [`${side} p90`, format(row[side]!.p90Ms)],
+            [`${side} img/s`, format(row[side]!.imagesPerSecond)],
+          ]),
+        ),
+        'onnxruntime/ours': row.onnxruntimeOverOurs.toFixed(2),
+        'eager/ours': row.eagerOverOurs.toFixed(2),
+      })),
+    );
+    console.log('(ratios of the medians; above 1.0 means torch-unet is faster)');
+    if (values.json) writeFileSync(values.json, JSON.stringify({ environment: env, config, differences, rows }, null, 2));
+  } finally {
+    torch.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+await main();
