@@ -206,6 +206,8 @@ export async function writeMask(path: string, mask: TensorLike, options: WriteMa
       else throw new RangeError(`mask: value ${value} at ${i} is not a class index below ${classes} (classes)`);
     }
   }
-  const png = await sharp(pixels, { raw: { width, height, channels } }).png().toBuffer();
+  // Without b-w, sharp writes one channel as RGB.
+  const image = sharp(pixels, { raw: { width, height, channels } });
+  const png = await (channels === 1 ? image.toColourspace('b-w') : image).png().toBuffer();
   await writeFileAtomic(path, png);
 }

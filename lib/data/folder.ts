@@ -255,26 +255,28 @@ async function decodePairs(pairs: Pair[], options: DecodeOptions): Promise<Datas
     }
     return imageDimensions;
   });
-  problems.throwIfAny(pairs.length);
+  // Unreadable pairs are left out from here on, so that one error lists the problems of every stage.
+  const readable = pairs.map((_, pair) => pair).filter((pair) => !problems.badPairs.has(pair));
+  if (readable.length === 0) problems.throwIfAny(pairs.length);
 
   let height = options.height;
   let width = options.width;
   if (height === undefined || width === undefined) {
     const bySize = new Map<string, string[]>();
-    sizes.forEach((dimensions, index) => {
-      const key = `${dimensions.width}x${dimensions.height}`;
-      bySize.set(key, [...(bySize.get(key) ?? []), pairs[index].image]);
+    readable.forEach((pair) => {
+      const key = `${sizes[pair].width}x${sizes[pair].height}`;
+      bySize.set(key, [...(bySize.get(key) ?? []), pairs[pair].image]);
     });
     if (bySize.size > 1) {
       throw new RangeError(`loadFolder: the images differ in size: ${describeSizes(bySize)}; pass options.size to resize or crop them`);
     }
-    ({ width, height } = sizes[0]);
+    ({ width, height } = sizes[readable[0]]);
   }
 
   const uniform = seededRandom(options.seed);
   const geometries: Geometry[] = sizes.map((dimensions, pair) => {
     const { width: fullWidth, height: fullHeight } = dimensions;
-    if (fullWidth === width && fullHeight === height) return { kind: 'whole' };
+    if (problems.badPairs.has(pair) || (fullWidth === width && fullHeight === height)) return { kind: 'whole' };
     if (fit === 'resize') return { kind: 'resize', width, height };
     if (fullWidth < width || fullHeight < height) {
       problems.add(pair, `${pairs[pair].image}: ${fullWidth}x${fullHeight} is smaller than the crop, ${width}x${height}`);
@@ -284,13 +286,13 @@ async function decodePairs(pairs: Pair[], options: DecodeOptions): Promise<Datas
     const top = Math.floor(uniform() * (fullHeight - height + 1));
     return { kind: 'crop', left, top, width, height };
   });
-  problems.throwIfAny(pairs.length);
 
   const plane = height * width;
   const images = new Float32Array(pairs.length * channels * plane);
   const masks = new Uint8Array(pairs.length * plane);
   let decoded = 0;
   await mapLimit(pairs, DECODE_CONCURRENCY, async ({ image, mask }, pair) => {
+    if (problems.badPairs.has(pair)) return;
     try {
       images.set((await decodeImage(image, channels, geometries[pair])).data, pair * channels * plane);
     } catch (error) {
