@@ -314,6 +314,7 @@ describe('loadFolder: pairing and errors', () => {
     const x0 = Math.round((first.images.data[0] * 255) / 20);
     const y0 = Math.round((first.images.data[64] * 255) / 30);
     expect(first.images.data[7] * 255).toBeCloseTo((x0 + 7) * 20, 3);
+    expect(first.images.data[64 + 8 * 5] * 255).toBeCloseTo((y0 + 5) * 30, 3);
     // The mask takes the same window: foreground where x < 8.
     expect(first.masks.data[0]).toBe(x0 < 8 ? 1 : 0);
     await expect(loadFolder({ images, masks, size: 32, fit: 'crop', ...uncached })).rejects.toThrow('16x16 is smaller than the crop, 32x32');
