@@ -1,8 +1,39 @@
 #!/usr/bin/env node
-// The torch-unet command line: one file a command, wired here.
-import { Command } from 'commander';
+// The torch-unet command line: one file a command, wired here. Exit codes: 0 success, 1 a failure, 2 wrong usage
+// (130 when Ctrl-C stopped training). Errors are one readable line; --verbose adds the stack.
+import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { demo, DEMO_DEFAULTS } from './demo.js';
+import { evaluate } from './evaluate.js';
 import { info } from './info.js';
+import { predict } from './predict.js';
+import { train } from './train.js';
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string) => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  return value;
+};
+
+const fraction = (text: string) => {
+  const value = Number(text);
+  if (!(value >= 0 && value < 1)) throw new InvalidArgumentError('expected a number in [0, 1)');
+  return value;
+};
+
+const positive = (text: string) => {
+  const value = Number(text);
+  if (!(value > 0 && Number.isFinite(value))) throw new InvalidArgumentError('expected a positive number');
+  return value;
+};
+
+/** --quiet, --json and --verbose, on every command that runs work. */
+function withOutput(command: Command): Command {
+  return command
+    .option('--quiet', 'print the results only')
+    .option('--json', 'print one JSON line an event, for scripts')
+    .option('--verbose', 'print the stack of an error');
+}
 
 const program = new Command()
   .name('torch-unet')
@@ -14,6 +45,55 @@ const program = new Command()
     process.exit(informational ? 0 : 2);
   });
 
+withOutput(program.command('demo'))
+  .description('train on synthetic shapes, then write demo-out/panel.png and curves.svg and print the test scores')
+  .option('--out <dir>', 'where the pictures go', DEMO_DEFAULTS.out)
+  .option('--epochs <n>', 'epochs to train', integer(1, 10_000), DEMO_DEFAULTS.epochs)
+  .option('--images <n>', 'synthetic images (a fifth for testing)', integer(10, 1_000_000), DEMO_DEFAULTS.images)
+  .option('--seed <n>', 'seed of the data and the weights', integer(0), DEMO_DEFAULTS.seed)
+  .action(demo);
+
+withOutput(program.command('train'))
+  .description('train a U-Net on a folder of images and a folder of masks')
+  .requiredOption('--images <dir>', 'the images (PNG, JPEG, TIFF, WebP)')
+  .requiredOption('--masks <dir>', 'the masks, paired with the images by file name')
+  .option('--val-split <fraction>', 'images held out for validation', fraction, 0.1)
+  .option('--size <n>', 'training size in pixels (images are resized to it)', integer(8, 16384), 256)
+  .option('--crop', 'crop at random to --size instead of resizing')
+  .addOption(new Option('--channels <n>', 'image channels').choices(['1', '3', '4']).default(3).argParser(Number))
+  .option('--classes <n>', '1 for binary masks, else the number of classes with the background', integer(1, 1024), 1)
+  .option('--epochs <n>', 'epochs in all (with --resume, including those done)', integer(1, 1_000_000), 30)
+  .option('--batch <n>', 'batch size', integer(1, 4096), 8)
+  .option('--lr <rate>', 'peak learning rate (Adam, cosine schedule)', positive, 3e-3)
+  .addOption(new Option('--augment <kind>', 'augmentation').choices(['none', 'flips', 'default']).default('flips'))
+  .option('--base-filters <n>', 'filters of the first level', integer(1, 1024), 16)
+  .option('--depth <n>', 'poolings', integer(1, 6), 4)
+  .option('--seed <n>', 'seed of the split, the shuffling and the weights', integer(0), 0)
+  .option('--out <file>', 'the model file; the checkpoint, curves and metrics go beside it', 'model.pt')
+  .option('--resume', 'continue from the checkpoint beside --out')
+  .action(train);
+
+withOutput(program.command('predict'))
+  .description('write masks (PNG, at the original size) for images or folders of images')
+  .argument('<input...>', 'images, or folders of images')
+  .requiredOption('--model <file>', 'a model written by train or save()')
+  .requiredOption('--out <dir>', 'where the masks go')
+  .option('--overlay', 'also write each image with its mask drawn over it')
+  .option('--tile <n>', 'sliding-window tiles of this size, for large images', integer(1, 1 << 20))
+  .option('--overlap <fraction>', 'overlap of the tiles', fraction, 0.25)
+  .option('--tta', 'average over flips (test-time augmentation)')
+  .option('--threshold <p>', 'binary models: the foreground probability', fraction, 0.5)
+  .action(predict);
+
+withOutput(program.command('eval'))
+  .description('IoU and Dice a image and a class against the true masks, with the means')
+  .requiredOption('--model <file>', 'a model written by train or save()')
+  .requiredOption('--images <dir>', 'the images')
+  .requiredOption('--masks <dir>', 'the true masks, paired with the images by file name')
+  .option('--size <n>', 'resize to this size first (needed when the images differ in size)', integer(8, 16384))
+  .option('--csv', 'print CSV')
+  .action(evaluate);
+
 program
   .command('info')
   .description('libtorch version, BLAS, threads and CUDA devices')
@@ -21,6 +101,7 @@ program
   .action(info);
 
 program.parseAsync().catch((error: Error) => {
-  console.error(`torch-unet: ${error.message}`);
+  const verbose = process.argv.includes('--verbose');
+  console.error(verbose ? error.stack : `torch-unet: ${error.message}`);
   process.exitCode = 1;
 });

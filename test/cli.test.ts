@@ -1,0 +1,199 @@
+// The torch-unet command line, run as a user runs it (a child process): demo, train (with resume and Ctrl-C),
+// predict, eval, and its exit codes and error lines.
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { shapes, writeMask } from '../lib/data.js';
+
+const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
+const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-cli-'));
+const cache = join(scratch, 'cache');
+
+function cli(...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CACHE_HOME: cache },
+    timeout: 120_000,
+  });
+}
+
+/** Writes a synthetic 4-class set as a user's folders: RGB PNG images, palette PNG masks; sizes differ. */
+async function writeFolders(root: string, count: number, size: number, seed: number) {
+  const data = shapes({ count, size, classes: 4, channels: 3, seed });
+  const images = join(root, 'images');
+  const masks = join(root, 'masks');
+  mkdirSync(images, { recursive: true });
+  mkdirSync(masks, { recursive: true });
+  const plane = size * size;
+  for (let n = 0; n < count; n++) {
+    const rgb = Buffer.alloc(plane * 3);
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < plane; i++) rgb[i * 3 + c] = Math.round(255 * data.images.data[(n * 3 + c) * plane + i]);
+    }
+    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(images, `img${n}.png`));
+    await writeMask(join(masks, `img${n}.png`), { data: data.masks.data.subarray(n * plane, (n + 1) * plane), shape: [size, size] }, { classes: 4 });
+  }
+  return { images, masks };
+}
+
+let folders: { images: string; masks: string };
+const model = join(scratch, 'run', 'model.pt');
+
+beforeAll(async () => {
+  folders = await writeFolders(join(scratch, 'data'), 12, 32, 3);
+});
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('torch-unet demo', () => {
+  it('trains, writes the panel and the curves, and prints the test scores a class', async () => {
+    const out = join(scratch, 'demo');
+    const result = cli('demo', '--out', out, '--epochs', '2', '--images', '40', '--quiet');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    for (const name of ['circle', 'square', 'triangle']) expect(result.stdout).toMatch(new RegExp(`${name}\\s+IoU \\d\\.\\d{3}\\s+Dice \\d\\.\\d{3}`));
+    const panel = await sharp(join(out, 'panel.png')).metadata();
+    // Six rows of input | truth | prediction, 64 px images.
+    expect(panel.format).toBe('png');
+    expect(panel.width).toBeGreaterThanOrEqual(3 * 64);
+    expect(panel.height).toBeGreaterThanOrEqual(6 * 64);
+    expect(panel.height).toBeGreaterThan(panel.width!);
+    const svg = readFileSync(join(out, 'curves.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(existsSync(join(out, 'model.pt'))).toBe(true);
+  });
+
+  it('with --json prints one JSON event a line, ending with the result', () => {
+    const result = cli('demo', '--out', join(scratch, 'demo-json'), '--epochs', '1', '--images', '20', '--json');
+    expect(result.status).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    expect(events.filter((event) => event.type === 'epoch')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'batch').length).toBeGreaterThan(0);
+    const last = events.at(-1) as { type: string; classes: { class: string; iou: number | null }[] };
+    expect(last.type).toBe('demo');
+    expect(last.classes.map((row) => row.class)).toEqual(['circle', 'square', 'triangle']);
+  });
+});
+
+describe('torch-unet train, predict and eval on folders', () => {
+  it('train writes the model, the best checkpoint, the curves and the metrics', () => {
+    const result = cli('train', '--images', folders.images, '--masks', folders.masks, '--classes', '4', '--size', '32', '--epochs', '2', '--batch', '4', '--base-filters', '4', '--depth', '2', '--val-split', '0.25', '--out', model, '--quiet');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(scratch, 'run', 'model.metrics.json'), 'utf8'));
+    expect(metrics.history).toHaveLength(2);
+    expect(metrics.pairs).toEqual({ train: 9, validation: 3 });
+    expect(metrics.model).toMatchObject({ inChannels: 3, classes: 4, baseFilters: 4, depth: 2 });
+    for (const file of ['model.pt', 'model.best.pt', 'model.curves.svg']) expect(statSync(join(scratch, 'run', file)).size).toBeGreaterThan(0);
+  });
+
+  it('--resume continues from the checkpoint up to --epochs in all', () => {
+    const result = cli('train', '--images', folders.images, '--masks', folders.masks, '--classes', '4', '--size', '32', '--epochs', '3', '--batch', '4', '--val-split', '0.25', '--out', model, '--resume', '--json');
+    expect(result.status).toBe(0);
+    const epochs = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((event) => event.type === 'epoch');
+    const best = JSON.parse(readFileSync(join(scratch, 'run', 'model.metrics.json'), 'utf8')).history as unknown[];
+    // The checkpoint holds the best of epochs 1-2, so the run goes on from there to 3.
+    expect(epochs.at(-1).epoch).toBe(3);
+    expect(best.length).toBe(3);
+  });
+
+  it('predict writes masks at the original size, and overlays', async () => {
+    const big = join(scratch, 'big.png');
+    await sharp({ create: { width: 50, height: 37, channels: 3, background: { r: 40, g: 90, b: 200 } } }).png().toFile(big);
+    const out = join(scratch, 'pred');
+    const result = cli('predict', '--model', model, big, join(folders.images, 'img0.png'), '--out', out, '--overlay', '--quiet');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/wrote 4 file\(s\) for 2 image\(s\)/);
+    expect(await sharp(join(out, 'big.png')).metadata()).toMatchObject({ width: 50, height: 37 });
+    expect(await sharp(join(out, 'big.overlay.png')).metadata()).toMatchObject({ width: 50, height: 37 });
+    expect(await sharp(join(out, 'img0.png')).metadata()).toMatchObject({ width: 32, height: 32 });
+  });
+
+  it('predict with tiles and flips gives masks too', async () => {
+    const out = join(scratch, 'pred-tiled');
+    const result = cli('predict', '--model', model, folders.images, '--out', out, '--tile', '16', '--overlap', '0.5', '--tta', '--json');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'predicted', images: 12 });
+  });
+
+  it('eval prints IoU and Dice a image and a class with the means, as a table, JSON or CSV', () => {
+    const table = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^image\s+iou_1\s+dice_1\s+iou_2\s+dice_2\s+iou_3\s+dice_3/);
+    expect(table.stdout).toMatch(/12 images: mean IoU \d\.\d{4}, mean Dice \d\.\d{4}/);
+
+    const json = JSON.parse(cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--json').stdout);
+    expect(json.classes).toEqual([1, 2, 3]);
+    expect(json.images).toHaveLength(12);
+    for (const row of json.images) for (const value of [...row.iou, ...row.dice]) if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
+    // Dice = 2 IoU / (1 + IoU) image by image.
+    const { iou, dice } = json.images[0];
+    iou.forEach((value: number | null, c: number) => value !== null && expect(dice[c]).toBeCloseTo((2 * value) / (1 + value), 5));
+
+    const csv = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--csv').stdout.trim().split('\n');
+    expect(csv[0]).toBe('image,iou_1,dice_1,iou_2,dice_2,iou_3,dice_3');
+    expect(csv).toHaveLength(14);
+    expect(csv.at(-1)).toMatch(/^mean,/);
+  });
+});
+
+describe('torch-unet errors and Ctrl-C', () => {
+  it('exits with 2 on wrong usage, naming the option', () => {
+    const missing = cli('train', '--masks', folders.masks);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--images/);
+    const bad = cli('train', '--images', 'a', '--masks', 'b', '--epochs', 'many');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--epochs.*expected an integer/);
+  });
+
+  it('exits with 1 and one readable line on a failure; --verbose adds the stack', () => {
+    const result = cli('train', '--images', join(scratch, 'nowhere'), '--masks', folders.masks, '--quiet');
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^torch-unet: .*nowhere/);
+    const verbose = cli('train', '--images', join(scratch, 'nowhere'), '--masks', folders.masks, '--quiet', '--verbose');
+    expect(verbose.status).toBe(1);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('refuses a model file that is not one, and an output folder that cannot be written', () => {
+    const junk = join(scratch, 'junk.pt');
+    writeFileSync(junk, 'not a model');
+    const badModel = cli('eval', '--model', junk, '--images', folders.images, '--masks', folders.masks);
+    expect(badModel.status).toBe(1);
+    expect(badModel.stderr).toMatch(/junk\.pt/);
+    const readOnly = cli('predict', '--model', model, folders.images, '--out', '/proc/torch-unet-out');
+    expect(readOnly.status).toBe(1);
+    expect(readOnly.stderr).toMatch(/^torch-unet: .*\/proc\/torch-unet-out/);
+  });
+
+  it('Ctrl-C during train stops after the current step, keeps the best checkpoint and the earlier model', async () => {
+    const run = join(scratch, 'interrupted');
+    mkdirSync(run);
+    const earlier = join(run, 'model.pt');
+    writeFileSync(earlier, 'an earlier model');
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'train', '--images', folders.images, '--masks', folders.masks, '--classes', '4', '--size', '32', '--epochs', '1000', '--batch', '4', '--out', earlier, '--json'], {
+      env: { ...process.env, XDG_CACHE_HOME: cache },
+    });
+    let output = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('"type":"epoch"') && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', resolve);
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(130);
+    expect(output).toMatch(/stopped after \d+ epoch\(s\)/);
+    expect(readFileSync(earlier, 'utf8')).toBe('an earlier model');
+    expect(statSync(join(run, 'model.best.pt')).size).toBeGreaterThan(1000);
+  });
+});
