@@ -29,3 +29,4 @@ export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObje
 export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT } from './pictures.js';
 export type { Colour, PanelRow, PanelOptions, OverlayOptions } from './pictures.js';
 export { writeFileAtomic } from './files.js';
+export { standardise } from './preprocess.js';
