@@ -14,7 +14,17 @@ export function seededRandom(seed: number): () => number {
 
 /** Standard normal samples (Box-Muller) from a uniform generator. */
 export function normal(uniform: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const value = spare;
+      spare = undefined;
+      return value;
+    }
+    const [length, angle] = [Math.sqrt(-2 * Math.log(1 - uniform())), 2 * Math.PI * uniform()];
+    spare = length * Math.sin(angle);
+    return length * Math.cos(angle);
+  };
 }
 
 /** 0..count-1 in a seeded random order (Fisher-Yates). */

@@ -45,7 +45,7 @@ export interface ShapesOptions {
 
 const SHAPES_PER_IMAGE = [1, 3];
 // sqrt(area) as a fraction of the image side.
-const SIDE_RANGE = [0.15, 0.28];
+const SIDE_RANGE = [0.18, 0.3];
 const PLACEMENT_TRIES = 50;
 
 /** Circumradius of each kind for a given area. */
@@ -62,15 +62,19 @@ function insideTest(shape: ShapeObject): Inside {
   const { x, y, radius, rotation } = shape;
   if (shape.kind === 'circle') return (px, py) => (px - x) ** 2 + (py - y) ** 2 < radius * radius;
   const corners = shape.kind === 'square' ? 4 : 3;
-  const vertices = Array.from({ length: corners }, (_, i) => {
-    const angle = rotation + (2 * Math.PI * i) / corners;
-    return [x + radius * Math.cos(angle), y + radius * Math.sin(angle)];
-  });
-  return (px, py) =>
-    vertices.every(([ax, ay], i) => {
-      const [bx, by] = vertices[(i + 1) % corners];
-      return (bx - ax) * (py - ay) - (by - ay) * (px - ax) > 0;
-    });
+  // Each edge as its start point and direction, flat: this runs for every pixel near the shape.
+  const edges = new Float64Array(4 * corners);
+  for (let i = 0; i < corners; i++) {
+    const [from, to] = [rotation + (2 * Math.PI * i) / corners, rotation + (2 * Math.PI * (i + 1)) / corners];
+    const [ax, ay] = [x + radius * Math.cos(from), y + radius * Math.sin(from)];
+    edges.set([ax, ay, x + radius * Math.cos(to) - ax, y + radius * Math.sin(to) - ay], 4 * i);
+  }
+  return (px, py) => {
+    for (let e = 0; e < edges.length; e += 4) {
+      if (edges[e + 2] * (py - edges[e + 1]) - edges[e + 3] * (px - edges[e]) <= 0) return false;
+    }
+    return true;
+  };
 }
 
 function placeShapes(uniform: () => number, size: number, classes: number): ShapeObject[] {
@@ -128,10 +132,11 @@ export function shapes(options: ShapesOptions = {}): Dataset & { objects: ShapeO
     });
     for (let pixel = 0; pixel < plane; pixel++) masks[n * plane + pixel] = owner[pixel] < 0 ? 0 : placed[owner[pixel]].label;
     for (let channel = 0; channel < channels; channel++) {
-      // A background level with a gentle linear gradient; each shape 0.2-0.45 brighter or darker than it.
-      const level = 0.3 + 0.4 * uniform();
+      // A dark background level with a gentle linear gradient; each shape 0.25-0.5 brighter (as stained nuclei
+      // or lit objects are), so that the class is in the outline, not in the polarity.
+      const level = 0.1 + 0.35 * uniform();
       const [gx, gy] = [0.2 * (uniform() - 0.5), 0.2 * (uniform() - 0.5)];
-      const fills = placed.map(() => level + (uniform() < 0.5 ? -1 : 1) * (0.2 + 0.25 * uniform()));
+      const fills = placed.map(() => level + 0.25 + 0.25 * uniform());
       const offset = (n * channels + channel) * plane;
       for (let y = 0; y < size; y++) {
         for (let x = 0; x < size; x++) {
