@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { loadFolder, loadImage, shapes, splitDataset, writeMask, type Dataset, type ShapeObject } from '../lib/data.js';
 import { writeFileAtomic } from '../lib/files.js';
@@ -404,6 +404,20 @@ describe('loadFolder: cache', () => {
     }
     // No temporary files left behind by the atomic writes.
     expect(readdirSync(cache)).toEqual([readdirSync(cache)[0]]);
+  });
+
+  it('loads anyway, with a warning, when the cache cannot be written', async () => {
+    const blocker = join(folder('unwritable'), 'a-file');
+    writeFileSync(blocker, 'x');
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const { dataset, decoded } = await countingLoad({ images: join(DSB, 'images'), masks: join(DSB, 'masks'), cache: join(blocker, 'cache') });
+      expect(decoded).toBe(3);
+      expect(dataset.names).toHaveLength(3);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`loadFolder: cache not written: cannot write ${join(blocker, 'cache')}`));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('defaults to $XDG_CACHE_HOME/torch-unet, and cache: false writes nothing', async () => {
