@@ -195,7 +195,9 @@ export async function loadFolder(options: LoadFolderOptions): Promise<Dataset> {
         return [resolve(file), bytes, mtimeMs];
       }),
     );
-    const key = { layout: CACHE_LAYOUT, channels, classes, size: [height, width], fit, seed, maskMap: maskMap && [...maskMap].sort(), files };
+    // Only what changes the pixels: the seed matters to crops alone.
+    const geometry = height === undefined ? 'own size' : { height, width, fit, seed: fit === 'crop' ? seed : undefined };
+    const key = { layout: CACHE_LAYOUT, channels, classes, geometry, maskMap: maskMap && [...maskMap].sort(), files };
     cachePath = cacheFile(cacheFolder, key);
     const cached = await readCache(cachePath);
     if (cached) return cached;
