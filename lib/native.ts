@@ -108,20 +108,20 @@ interface SearchPlace {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const requireHere = createRequire(import.meta.url);
 
-const fromSource = [
-  '  - or build torch-unet from source against the libtorch you have (needs g++ and make, or cmake):',
+const buildCommands = [
   '      npm rebuild torch-unet --build-from-source',
   '    with LIBTORCH=/path/to/libtorch set for a libtorch outside the system (a CUDA build, say);',
   '    where npm skips install scripts: npm explore torch-unet -- npm run build:from-source',
   "See the README's Install section.",
 ];
+const fromSource = ['  - or build torch-unet from source against the libtorch you have (needs g++ and make, or cmake):', ...buildCommands];
 
-function failure(problem: string[], fixes: string[]): Error {
+function failure(problem: string[], fixes: string[], heading = 'To fix it, either:'): Error {
   return new Error(
     [
       `torch-unet: the native addon could not be loaded on ${process.platform}-${process.arch} (Node ${process.version}).`,
       ...problem,
-      'To fix it, either:',
+      heading,
       ...fixes,
     ].join('\n'),
   );
@@ -322,7 +322,11 @@ function locate(root: string): string {
         `Neither a build from source (${join(root, 'build', 'Release')}) nor a prebuilt addon for ${process.platform}-${process.arch}`,
         `(${join(root, 'prebuilds')}) was found.`,
       ],
-      ['  - install libtorch (Debian/Ubuntu: sudo apt-get install libtorch-dev),', ...fromSource],
+      [
+        '  - build it from source; that needs g++, make and libtorch with its headers (Debian/Ubuntu: libtorch-dev):',
+        ...buildCommands,
+      ],
+      'To fix it:',
     );
   }
 }

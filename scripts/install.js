@@ -26,8 +26,13 @@ function has(command) {
 // The loader itself, in a child process: it checks a prebuild's libtorch and probes the load, as at run time.
 function loads() {
   if (!existsSync(loader)) return { ok: false, message: `${loader} is not built (npm run build:ts)` };
-  const script = `const { native, nativeSource } = await import(${JSON.stringify(pathToFileURL(loader).href)});
-    console.log(JSON.stringify({ path: nativeSource.path, torchVersion: native.backendInfo().torchVersion }));`;
+  const script = `try {
+      const { native, nativeSource } = await import(${JSON.stringify(pathToFileURL(loader).href)});
+      console.log(JSON.stringify({ path: nativeSource.path, torchVersion: native.backendInfo().torchVersion }));
+    } catch (error) {
+      console.error(error.message);
+      process.exit(1);
+    }`;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   if (child.status !== 0) return { ok: false, message: child.stderr.trim() || `the loader exited with ${child.status ?? child.signal}` };
   return { ok: true, ...JSON.parse(child.stdout.trim().split('\n').at(-1)) };

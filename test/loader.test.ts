@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -51,7 +51,7 @@ function fakePackage(prebuildRecord: Record | undefined, addon?: string): { root
   mkdirSync(folder, { recursive: true });
   const prebuild = join(folder, prebuildName);
   if (addon) copyFileSync(addon, prebuild);
-  else writeFileSync(prebuild, 'not an addon');
+  else writeFileSync(prebuild, 'not an addon\n'.repeat(100));
   if (prebuildRecord) writeFileSync(`${prebuild}.json`, JSON.stringify(prebuildRecord));
   return { root, prebuild };
 }
@@ -109,6 +109,10 @@ describe('the loader, with libtorch hidden', () => {
     const message = loadError({ root, env: { LD_LIBRARY_PATH: other }, systemDirs: [emptyDir()] });
     expect(message).toContain('Not found: libc10.so.1.13, libtorch.so.1.13');
     expect(message).toContain(`Found instead: libtorch 9.9.1 (cpu) at ${join(other, 'libtorch.so.9.9.1')}, which the prebuild cannot use.`);
+
+    // A libtorch chosen with LIBTORCH (for a build from source) is named too, though the linker does not look there.
+    const chosen = loadError({ root, env: { LIBTORCH: dirname(other) }, systemDirs: [emptyDir()] });
+    expect(chosen).toContain(`Found instead: libtorch 9.9.1 (cpu) at ${join(other, 'libtorch.so.9.9.1')}`);
   });
 });
 
@@ -162,6 +166,7 @@ describe('the loader, with a prebuild for another libtorch', () => {
     const root = emptyDir();
     const message = loadError({ root, env: {} });
     expect(message).toContain(`Neither a build from source (${join(root, 'build', 'Release')}) nor a prebuilt addon for`);
+    expect(message).toContain('To fix it:\n  - build it from source');
     expect(message).toContain('npm rebuild torch-unet --build-from-source');
   });
 });
