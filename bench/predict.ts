@@ -44,6 +44,12 @@ const QUICK_PLANS: Plan[] = [
 ];
 
 type Side = 'ours' | 'oursMask' | 'onnxruntime' | 'pytorchEager';
+const SIDE_NAMES: Record<Side, string> = {
+  ours: 'torch-unet predict (logits)',
+  oursMask: 'torch-unet predict (mask)',
+  onnxruntime: 'onnxruntime-node',
+  pytorchEager: 'PyTorch eager',
+};
 /** Times `runs` calls after `warmup` untimed ones, in milliseconds. */
 type Timer = (images: ImageBatch, warmup: number, runs: number) => Promise<number[]>;
 
@@ -170,21 +176,19 @@ async function main(): Promise<void> {
     );
     const format = (value: number) => value.toFixed(1);
     console.table(
-      rows.map((row) => ({
-        batch: row.batch,
-        runs: row.runs,
-        ...Object.fromEntries(
-          sides.flatMap((side) => [
-            [`${side} ms`, format(row[side]!.medianMs)],
-            [`${side} p90`, format(row[side]!.p90Ms)],
-            [`${side} img/s`, format(row[side]!.imagesPerSecond)],
-          ]),
-        ),
-        'onnxruntime/ours': row.onnxruntimeOverOurs.toFixed(2),
-        'eager/ours': row.eagerOverOurs.toFixed(2),
-      })),
+      rows.flatMap((row) =>
+        sides.map((side) => ({
+          batch: row.batch,
+          side: SIDE_NAMES[side],
+          runs: row.runs,
+          'median ms': format(row[side].medianMs),
+          'p90 ms': format(row[side].p90Ms),
+          'img/s': format(row[side].imagesPerSecond),
+          'median / ours': (row[side].medianMs / row.ours.medianMs).toFixed(2),
+        })),
+      ),
     );
-    console.log('(ratios of the medians; above 1.0 means torch-unet is faster)');
+    console.log('(median / ours: a side\'s median over ours; above 1.00 means torch-unet is faster)');
     if (values.json) writeFileSync(values.json, JSON.stringify({ environment: env, config, differences, rows }, null, 2));
   } finally {
     torch.close();

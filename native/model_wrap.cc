@@ -340,8 +340,8 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
     const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
     worker->SetTask([state, images, options] {
       requireFinite(images, "images");
-      if (!state->inference) state->inference = foldForInference(state->module);
-      return predict(state->inference, images.to(state->device, torch::kFloat32), options);
+      if (!state->inference) state->inference = std::make_shared<InferenceNet>(state->module);
+      return predict(*state->inference, images.to(state->device, torch::kFloat32), options);
     });
     return enqueue(worker.release());
   });

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "inference_net.h"
 #include "trainer.h"
 #include "unet.h"
 #include "workers.h"
@@ -21,8 +22,8 @@ struct ModelState {
   UNetOptions options;
   torch::Device device{torch::kCPU};
   int64_t parameterCount = 0;
-  TrainingState training;   // the optimiser and progress that fit, trainStep, save and resuming share
-  UNet inference{nullptr};  // predict's folded twin, made on first use; reset by every job that changes weights
+  TrainingState training;                   // the optimiser and progress that fit, trainStep, save and resuming share
+  std::shared_ptr<InferenceNet> inference;  // predict's, made on first use; reset by every job that changes weights
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {

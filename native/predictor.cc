@@ -26,54 +26,6 @@ void PredictOptions::validate() const {
   if (maxPixels < 0) throw std::invalid_argument("maxPixels: expected a positive integer");
 }
 
-namespace {
-
-// Folds one DoubleConv's norm (batch norm, eval statistics) into the convolution before it.
-void foldPair(torch::nn::Module& source, torch::nn::Module& target, const std::string& conv, const std::string& norm) {
-  auto sourceParameters = source.named_parameters(true);
-  auto sourceBuffers = source.named_buffers(true);
-  auto targetParameters = target.named_parameters(true);
-  const auto weight = sourceParameters[conv + ".weight"];
-  const auto gamma = sourceParameters[norm + ".weight"], beta = sourceParameters[norm + ".bias"];
-  const auto mean = sourceBuffers[norm + ".running_mean"], variance = sourceBuffers[norm + ".running_var"];
-  const auto scale = gamma / torch::sqrt(variance + 1e-5);  // BatchNorm2d's default eps
-  targetParameters[conv + ".weight"].copy_(weight * scale.view({-1, 1, 1, 1}));
-  targetParameters[conv + ".bias"].copy_(beta - mean * scale);
-}
-
-}  // namespace
-
-UNet foldForInference(UNet& model) {
-  torch::NoGradGuard noGrad;
-  auto options = model->options();
-  const bool folds = options.norm == Norm::Batch;
-  if (folds) options.norm = Norm::None;
-  UNet twin(options);
-  twin->to(model->parameters().front().device());
-  auto targetParameters = twin->named_parameters(true);
-  // Everything but the folded pairs copies over by name.
-  for (const auto& item : model->named_parameters(true)) {
-    if (targetParameters.contains(item.key()) && item.key().find(".norm") == std::string::npos) {
-      targetParameters[item.key()].copy_(item.value());
-    }
-  }
-  if (folds) {
-    for (const auto& item : model->named_modules("", false)) {
-      if (!item.value()->as<DoubleConvImpl>()) continue;
-      auto& source = *item.value();
-      auto& target = *twin->named_modules("", false)[item.key()];
-      foldPair(source, target, "conv1", "norm1");
-      foldPair(source, target, "conv2", "norm2");
-    }
-  } else {
-    auto targetBuffers = twin->named_buffers(true);
-    for (const auto& item : model->named_parameters(true)) targetParameters[item.key()].copy_(item.value());
-    for (const auto& item : model->named_buffers(true)) targetBuffers[item.key()].copy_(item.value());
-  }
-  twin->eval();
-  return twin;
-}
-
 torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options) {
   if (blend == TileBlend::Constant) return torch::ones({tileSize, tileSize}, options);
   const double sigma = static_cast<double>(tileSize) * sigmaScale;
@@ -109,47 +61,46 @@ std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double over
 
 namespace {
 
-torch::Tensor tiledLogits(UNet& model, const torch::Tensor& images, const PredictOptions& options) {
+torch::Tensor tiledLogits(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options) {
   const int64_t tile = options.tileSize, height = images.size(2), width = images.size(3);
   if (height < tile || width < tile) {
     throw std::invalid_argument("tile.size: " + std::to_string(tile) + " is larger than the image (" +
                                 std::to_string(height) + "x" + std::to_string(width) + ")");
   }
   const auto importance = importanceMap(tile, options.blend, options.sigmaScale, images.options());
-  auto output = torch::zeros({images.size(0), model->options().classes, height, width}, images.options());
+  auto output = torch::zeros({images.size(0), net.options().classes, height, width}, images.options());
   auto weight = torch::zeros({1, 1, height, width}, images.options());
   using torch::indexing::Slice;
   for (const int64_t top : tileStarts(height, tile, options.tileOverlap)) {
     for (const int64_t left : tileStarts(width, tile, options.tileOverlap)) {
       const std::vector<torch::indexing::TensorIndex> window = {Slice(), Slice(), Slice(top, top + tile),
                                                                 Slice(left, left + tile)};
-      output.index(window).add_(model->forward(images.index(window)) * importance);
+      output.index(window).add_(net.forward(images.index(window)) * importance);
       weight.index(window).add_(importance);
     }
   }
   return output / weight;
 }
 
-torch::Tensor logitsOf(UNet& model, const torch::Tensor& images, const PredictOptions& options) {
-  return options.tileSize > 0 ? tiledLogits(model, images, options) : model->forward(images);
+torch::Tensor logitsOf(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options) {
+  return options.tileSize > 0 ? tiledLogits(net, images, options) : net.forward(images);
 }
 
 }  // namespace
 
-torch::Tensor predict(UNet& model, const torch::Tensor& images, const PredictOptions& options) {
+torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options) {
   options.validate();
-  model->checkInput(images);
+  net.checkInput(images);
   const int64_t pixels = images.size(0) * images.size(2) * images.size(3);
   if (options.maxPixels > 0 && pixels > options.maxPixels) {
     throw std::invalid_argument("images: " + std::to_string(pixels) +
                                 " pixels (N x H x W) exceed maxPixels = " + std::to_string(options.maxPixels));
   }
   c10::InferenceMode inference;
-  model->eval();
   // Scores are averaged over the flips in the domain asked for: logits, or probabilities (for masks too).
   const bool wantLogits = options.output == PredictOutput::Logits;
   const auto scoresOf = [&](const torch::Tensor& x) {
-    const auto logits = logitsOf(model, x, options);
+    const auto logits = logitsOf(net, x, options);
     if (wantLogits) return logits;
     return logits.size(1) == 1 ? torch::sigmoid(logits) : torch::softmax(logits, 1);
   };

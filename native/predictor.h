@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "unet.h"
+#include "inference_net.h"
 
 namespace unet {
 
@@ -33,11 +33,6 @@ struct PredictOptions {
   void validate() const;  // throws std::invalid_argument naming the option
 };
 
-// Batch norm folded into the preceding convolution: the same function in eval mode, fewer kernels.
-// Returns a new model (same options but norm 'none' when folding applies; instance norm cannot be folded
-// and is returned as an eval-mode copy).
-UNet foldForInference(UNet& model);
-
 // MONAI's compute_importance_map: a tileSize x tileSize map (Gaussian: sigma = sigmaScale x size, clamped
 // below at max(min, 1e-3); constant: ones).
 torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options);
@@ -46,6 +41,6 @@ torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale
 std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double overlap);
 
 // images: N x C x H x W float on the model's device. Runs under inference mode.
-torch::Tensor predict(UNet& model, const torch::Tensor& images, const PredictOptions& options);
+torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options);
 
 }  // namespace unet

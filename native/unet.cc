@@ -160,13 +160,7 @@ torch::Tensor UpImpl::upsample(const torch::Tensor& x) {
   if (upsampling_ == Upsampling::Transposed) return transposed_->forward(x);
   // A 1x1 convolution commutes with nearest and bilinear interpolation (both are per-channel
   // convex combinations), so running it before the upsampling gives the same result on 4x fewer pixels.
-  auto options = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
-  if (upsampling_ == Upsampling::Nearest) {
-    options.mode(torch::kNearest);
-  } else {
-    options.mode(torch::kBilinear).align_corners(false);
-  }
-  return F::interpolate(reduce_->forward(x), options);
+  return upsample2x(upsampling_, reduce_->forward(x));
 }
 
 torch::Tensor UpImpl::forward(const torch::Tensor& x, const torch::Tensor& skip) {
@@ -214,15 +208,7 @@ void UNetImpl::checkInput(const torch::Tensor& x) const {
 
 torch::Tensor UNetImpl::forward(const torch::Tensor& x) {
   checkInput(x);
-  const int64_t multiple = sizeMultiple();
-  const int64_t height = x.size(2), width = x.size(3);
-  const int64_t padBottom = (multiple - height % multiple) % multiple;
-  const int64_t padRight = (multiple - width % multiple) % multiple;
-  if (padBottom == 0 && padRight == 0) return forwardAligned(x);
-  // Reflect padding needs pad < size, which holds because size >= 2^depth > pad.
-  auto padded = F::pad(x, F::PadFuncOptions({0, padRight, 0, padBottom}).mode(torch::kReflect));
-  using torch::indexing::Slice;
-  return forwardAligned(padded).index({Slice(), Slice(), Slice(0, height), Slice(0, width)});
+  return forwardAtMultiple(x, sizeMultiple(), [this](const torch::Tensor& aligned) { return forwardAligned(aligned); });
 }
 
 torch::Tensor UNetImpl::forwardAligned(const torch::Tensor& x) {
@@ -239,6 +225,28 @@ torch::Tensor UNetImpl::forwardAligned(const torch::Tensor& x) {
     skips.pop_back();
   }
   return head_->forward(y);
+}
+
+torch::Tensor upsample2x(Upsampling upsampling, const torch::Tensor& x) {
+  auto options = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
+  if (upsampling == Upsampling::Nearest) {
+    options.mode(torch::kNearest);
+  } else {
+    options.mode(torch::kBilinear).align_corners(false);
+  }
+  return F::interpolate(x, options);
+}
+
+torch::Tensor forwardAtMultiple(const torch::Tensor& x, int64_t multiple,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& aligned) {
+  const int64_t height = x.size(2), width = x.size(3);
+  const int64_t padBottom = (multiple - height % multiple) % multiple;
+  const int64_t padRight = (multiple - width % multiple) % multiple;
+  if (padBottom == 0 && padRight == 0) return aligned(x);
+  // Reflect padding needs pad < size, which holds because size >= multiple > pad.
+  auto padded = F::pad(x, F::PadFuncOptions({0, padRight, 0, padBottom}).mode(torch::kReflect));
+  using torch::indexing::Slice;
+  return aligned(padded).index({Slice(), Slice(), Slice(0, height), Slice(0, width)});
 }
 
 int64_t parameterCount(torch::nn::Module& module) {

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 
 namespace unet {
@@ -113,6 +114,14 @@ class UNetImpl : public torch::nn::Module {
 TORCH_MODULE(UNet);
 
 int64_t parameterCount(torch::nn::Module& module);
+
+// Nearest or bilinear (align_corners false) upsampling by 2, as Up runs it.
+torch::Tensor upsample2x(Upsampling upsampling, const torch::Tensor& x);
+
+// Runs `aligned` on x reflect-padded (bottom and right) up to a multiple of `multiple` in height and width, and
+// crops its output back to x's height and width. x's height and width must be at least `multiple`.
+torch::Tensor forwardAtMultiple(const torch::Tensor& x, int64_t multiple,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& aligned);
 
 // NaN or Inf in images or masks would silently poison the logits (and, in training, the weights).
 // Throws std::invalid_argument "<name>: contains NaN or Inf values"; integer tensors always pass.
