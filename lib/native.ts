@@ -102,7 +102,7 @@ export interface FoundLibtorch {
 interface SearchPlace {
   label: string;
   find(soname: string): string | undefined;
-  dirs: string[];
+  dirs(): string[];
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,7 +128,7 @@ function failure(problem: string[], fixes: string[], heading = 'To fix it, eithe
 }
 
 function numbers(version: string): number[] {
-  return (version.match(/^(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map(Number);
+  return (version.match(/^(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).filter(Boolean).map(Number);
 }
 
 /** major.minor, the part of a libtorch version its ABI follows. */
@@ -196,21 +196,25 @@ function ldCache(): Map<string, string> {
 function searchPlaces(addon: string, record: PrebuildRecord, options: LoadOptions): SearchPlace[] {
   const libraryPath = (options.env?.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
   const runpath = record.runpath.map((dir) => dir.replace(/\$\{?ORIGIN\}?/g, dirname(addon)));
-  const places = [
-    { label: `LD_LIBRARY_PATH (${libraryPath.join(':') || 'unset'})`, find: inDirs(libraryPath), dirs: libraryPath },
-    { label: `the prebuild's runpath (${runpath.join(':') || 'none'})`, find: inDirs(runpath), dirs: runpath },
+  const places: SearchPlace[] = [
+    { label: `LD_LIBRARY_PATH (${libraryPath.join(':') || 'unset'})`, find: inDirs(libraryPath), dirs: () => libraryPath },
+    { label: `the prebuild's runpath (${runpath.join(':') || 'none'})`, find: inDirs(runpath), dirs: () => runpath },
   ];
-  if (options.systemDirs) {
-    const dirs = options.systemDirs;
-    return [...places, { label: `the system (${dirs.join(':')})`, find: inDirs(dirs), dirs }];
-  }
+  const { systemDirs } = options;
+  if (systemDirs) return [...places, { label: `the system (${systemDirs.join(':')})`, find: inDirs(systemDirs), dirs: () => systemDirs }];
   const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch as string] ?? '';
   const defaults = [`/lib/${multiarch}`, `/usr/lib/${multiarch}`, '/lib64', '/usr/lib64', '/lib', '/usr/lib'];
-  const cache = ldCache();
+  // Read only when LD_LIBRARY_PATH and the runpath did not have a library.
+  let cache: Map<string, string> | undefined;
+  const cached = () => (cache ??= ldCache());
   return [
     ...places,
-    { label: 'the ld.so cache', find: (soname) => [cache.get(soname) ?? ''].find((file) => existsSync(file)), dirs: [...new Set([...cache.values()].map((file) => dirname(file)))] },
-    { label: `the system folders (${defaults.join(':')})`, find: inDirs(defaults), dirs: defaults },
+    {
+      label: 'the ld.so cache',
+      find: (soname) => [cached().get(soname) ?? ''].find((file) => existsSync(file)),
+      dirs: () => [...new Set([...cached().values()].map((file) => dirname(file)))],
+    },
+    { label: `the system folders (${defaults.join(':')})`, find: inDirs(defaults), dirs: () => defaults },
   ];
 }
 
@@ -225,7 +229,7 @@ function firstFound(places: SearchPlace[], soname: string): string | undefined {
 /** Another libtorch (LIBTORCH's, or where the linker looks), to say what was found instead of the one needed. */
 function anyLibtorch(places: SearchPlace[], env: NodeJS.ProcessEnv): FoundLibtorch | undefined {
   const chosen = env.LIBTORCH ? [join(env.LIBTORCH, 'lib')] : [];
-  for (const dir of [...chosen, ...places.flatMap((place) => place.dirs)]) {
+  for (const dir of [...chosen, ...places.flatMap((place) => place.dirs())]) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -279,7 +283,8 @@ function checkPrebuild(addon: string, record: PrebuildRecord, options: LoadOptio
       installFixes(record),
     );
   }
-  const main = libraries.find((soname) => soname.startsWith('libtorch.so')) ?? libraries[0];
+  // node-gyp links with --as-needed, which may leave libtorch.so itself out: libtorch_cpu then stands for it.
+  const main = ['libtorch.so', 'libtorch_cpu.so', ''].map((name) => libraries.find((soname) => soname.startsWith(name))).find(Boolean) as string;
   const found = describe(firstFound(places, main) as string);
   const sameRelease = found.version !== undefined && release(found.version) === release(version);
   if (found.flavour !== flavour || (found.version !== undefined && !sameRelease)) {

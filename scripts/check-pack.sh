@@ -71,27 +71,13 @@ for tool in g++ cc c++ cmake make; do
   if PATH="$work/bin" command -v "$tool" >/dev/null; then echo "check-pack: $tool is still on the filtered PATH" >&2; exit 1; fi
 done
 
-# 4. No network: a network namespace of its own where the kernel allows one, and npm offline with a registry
-#    and proxies that do not answer either way.
+# 4. No network: a network namespace of its own where the kernel allows one, npm --offline (it answers from its
+#    cache, keyed by the registry's addresses, or fails), and proxies that do not answer.
 isolate=()
 if unshare -rn true 2>/dev/null; then isolate=(unshare -rn); fi
-offline=(env PATH="$work/bin" npm_config_registry=http://127.0.0.1:9/ HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
-  http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 npm_config_update_notifier=false)
-echo "check-pack: installing in $work/project (no compiler; ${isolate[*]:-npm --offline} for the network)"
-cd "$work/project"
-if ! "${isolate[@]}" "${offline[@]}" npm install --offline --no-audit --no-fund >"$work/install.log" 2>&1; then
-  cat "$work/install.log"
-  exit 1
-fi
-grep -E "torch-unet|added" "$work/install.log" || true
-if grep -q "building the native addon" "$work/install.log" || [ -e node_modules/torch-unet/build ]; then
-  echo "check-pack: the install compiled something" >&2
-  exit 1
-fi
-
-# 5. What a user runs.
-"${isolate[@]}" "${offline[@]}" npx --offline torch-unet info
-cat >forward.js <<'JS'
+offline=(env PATH="$work/bin" HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
+  https_proxy=http://127.0.0.1:9 npm_config_update_notifier=false)
+cat >"$work/forward.js" <<'JS'
 import { UNet } from 'torch-unet';
 const model = await UNet.create({ inChannels: 1, classes: 1, depth: 2, baseFilters: 4, seed: 0 });
 const logits = await model.forward({ data: new Float32Array(2 * 16 * 16).fill(0.5), shape: [2, 1, 16, 16] });
@@ -99,4 +85,35 @@ if (logits.shape.join() !== '2,1,16,16' || !logits.data.every(Number.isFinite)) 
 console.log(`check-pack: forward pass from the installed tarball: logits ${logits.shape.join('x')}`);
 model.dispose();
 JS
-"${isolate[@]}" "${offline[@]}" node forward.js
+
+# 5. Twice: as npm installs by default (npm 11 runs the install script with a notice; later releases skip it),
+#    and with --ignore-scripts, as the prebuild must not need the script. Then what a user runs.
+for scripts in --foreground-scripts --ignore-scripts; do
+  project="$work/project-${scripts#--}"
+  cp -r "$work/project" "$project"
+  cd "$project"
+  echo "check-pack: npm install $scripts in $project (no compiler; ${isolate[*]:-npm --offline} for the network)"
+  if ! "${isolate[@]}" "${offline[@]}" npm install --offline --no-audit --no-fund "$scripts" >install.log 2>&1; then
+    cat install.log
+    exit 1
+  fi
+  grep -E "^torch-unet|^added" install.log || true
+  if grep -q "building the native addon" install.log || [ -e node_modules/torch-unet/build ]; then
+    echo "check-pack: the install compiled something" >&2
+    exit 1
+  fi
+  "${isolate[@]}" "${offline[@]}" npx --offline torch-unet info
+  cp "$work/forward.js" .
+  "${isolate[@]}" "${offline[@]}" node forward.js
+done
+
+# 6. The installed prebuild, recorded for another libtorch: refused with the loader's message, not a crash.
+sed -i 's/"version": "[^"]*"/"version": "9.9.0"/' node_modules/torch-unet/prebuilds/*/*.node.json
+status=0
+"${isolate[@]}" "${offline[@]}" npx --offline torch-unet info >refused.log 2>&1 || status=$?
+if [ "$status" -ne 1 ] || ! grep -q "built against libtorch 9.9.0" refused.log || ! grep -q "npm rebuild torch-unet --build-from-source" refused.log; then
+  echo "check-pack: a prebuild for libtorch 9.9.0 was not refused with the loader's message (exit $status):" >&2
+  cat refused.log >&2
+  exit 1
+fi
+echo "check-pack: a prebuild recorded for libtorch 9.9.0 is refused: $(grep -m1 '^Found' refused.log)"

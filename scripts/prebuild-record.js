@@ -52,7 +52,6 @@ const record = {
   runpath,
   platform: process.platform,
   arch: process.arch,
-  napi: Number(process.versions.napi),
   builtWith: { node: process.version, os: osName() },
 };
 writeFileSync(`${addon}.json`, `${JSON.stringify(record, null, 2)}\n`);
