@@ -1,6 +1,6 @@
 // Prediction latency of torch-unet (model.predict, logits) against onnxruntime-node running the same network
 // exported to ONNX from the PyTorch reference (test/reference/unet.py with our weights), and against PyTorch eager,
-// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--json PATH]
+// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--json PATH]
 // The sides take turns in rounds, so drifts in the machine's speed (it is shared) hit all alike.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 
 import * as ort from 'onnxruntime-node';
 
-import { UNet, backendInfo, type StateDict } from '../lib/index.js';
+import { UNet, backendInfo, setThreads, type StateDict } from '../lib/index.js';
 import {
   environment,
   exportState,
@@ -93,9 +93,15 @@ function checkClose(label: string, ours: Float32Array, reference: Float32Array):
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, mask: { type: 'boolean', default: false }, json: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      mask: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+    },
   });
   const plans = values.quick ? QUICK_PLANS : FULL_PLANS;
+  if (values.threads !== undefined) setThreads(Number(values.threads));
   const { threads } = backendInfo();
   const model = await UNet.create({ baseFilters: 16, depth: 4, inChannels: 1, classes: 1, device: 'cpu', seed: 0 });
   await perturbBatchNorm(model);

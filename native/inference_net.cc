@@ -1,8 +1,10 @@
 #include "inference_net.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -49,6 +51,85 @@ torch::Tensor channelsLast(const torch::Tensor& x) {
   const std::vector<int64_t> strides = {channels * height * width, 1, width * channels, channels};
   if (channels == 1) return x.contiguous().as_strided(x.sizes(), strides);  // the same memory either way
   return torch::empty_strided(x.sizes(), strides, x.options()).copy_(x);
+}
+
+// The pixels of a channels-last float tensor: N x H x W x C in memory.
+float* pixelsOf(const torch::Tensor& x) {
+  TORCH_CHECK(x.scalar_type() == torch::kFloat32 && x.is_contiguous(torch::MemoryFormat::ChannelsLast),
+              "InferenceNet: expected a channels-last float tensor");
+  return x.data_ptr<float>();
+}
+
+// 2x2 max pooling (stride 2) of a channels-last skip connection that also copies it into the first half of the
+// channels of `joined` (N x 2C x H x W channels-last, the decoder's concatenation at this level): one read of the
+// skip connection for both, where libtorch would read it twice and write pooling indices as well.
+torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined) {
+  const int64_t images = skip.size(0), channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+  auto pooled = torch::empty({images, channels, height / 2, width / 2},
+                             skip.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  const float* source = pixelsOf(skip);
+  float* kept = pixelsOf(joined);
+  float* output = pixelsOf(pooled);
+  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
+  at::parallel_for(0, images * (height / 2), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {  // a row of the output: two rows of the input
+      const float* top = source + 2 * row * width * channels;
+      const float* bottom = top + width * channels;
+      float* keptTop = kept + 2 * row * width * 2 * channels;
+      float* keptBottom = keptTop + width * 2 * channels;
+      float* out = output + row * (width / 2) * channels;
+      for (int64_t column = 0; column < width; column += 2) {
+        const float *a = top + column * channels, *b = a + channels;
+        const float *c = bottom + column * channels, *d = c + channels;
+        for (int64_t channel = 0; channel < channels; ++channel) {
+          out[channel] = std::max(std::max(a[channel], b[channel]), std::max(c[channel], d[channel]));
+        }
+        out += channels;
+        std::memcpy(keptTop + column * 2 * channels, a, bytes);
+        std::memcpy(keptTop + (column + 1) * 2 * channels, b, bytes);
+        std::memcpy(keptBottom + column * 2 * channels, c, bytes);
+        std::memcpy(keptBottom + (column + 1) * 2 * channels, d, bytes);
+      }
+    }
+  });
+  return pooled;
+}
+
+// The upsampled half of the concatenation: `quads` (N x 4C x h x w channels-last) holds at each pixel the C
+// channels of its 2x2 output pixels in (row, column, channel) order; they go to the last C channels of `joined`
+// (N x 2C x 2h x 2w channels-last).
+void placeQuads(const torch::Tensor& quads, const torch::Tensor& joined) {
+  const int64_t images = quads.size(0), channels = quads.size(1) / 4, height = quads.size(2), width = quads.size(3);
+  const float* source = pixelsOf(quads);
+  float* target = pixelsOf(joined);
+  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
+  at::parallel_for(0, images * height, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      for (int64_t half = 0; half < 2; ++half) {  // the output row 2 x row + half
+        float* out = target + (2 * row + half) * (2 * width) * (2 * channels) + channels;
+        const float* in = source + row * width * 4 * channels + half * 2 * channels;
+        for (int64_t column = 0; column < width; ++column) {
+          std::memcpy(out, in, bytes);
+          std::memcpy(out + 2 * channels, in + channels, bytes);
+          out += 4 * channels;
+          in += 4 * channels;
+        }
+      }
+    }
+  });
+}
+
+// `upsampled` (N x C x H x W) into the last C channels of `joined` (N x 2C x H x W), both channels-last.
+void placeUpsampled(const torch::Tensor& upsampled, const torch::Tensor& joined) {
+  const int64_t channels = upsampled.size(1), pixels = upsampled.numel() / channels;
+  const float* source = pixelsOf(upsampled);
+  float* target = pixelsOf(joined) + channels;
+  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
+  at::parallel_for(0, pixels, 1024, [&](int64_t begin, int64_t end) {
+    for (int64_t pixel = begin; pixel < end; ++pixel) {
+      std::memcpy(target + pixel * 2 * channels, source + pixel * channels, bytes);
+    }
+  });
 }
 
 // Activations of this many pixels a chunk (N x H x W) stay in the caches and below glibc's mmap threshold, so
@@ -173,37 +254,30 @@ torch::Tensor InferenceNet::doubleConv(const PackedDoubleConv& block, const torc
   return convolve(block.second, convolve(block.first, x));
 }
 
-torch::Tensor InferenceNet::up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& skip) const {
-  const int64_t images = x.size(0), height = x.size(2), width = x.size(3), channels = block.channels;
-  // torch.cat([skip, upsampled], 1), built in place: channels-last, so (N, 2h, 2w, 2c) in memory.
-  auto joined = torch::empty({images, 2 * channels, 2 * height, 2 * width},
-                             x.options().memory_format(torch::MemoryFormat::ChannelsLast));
-  auto pixels = joined.permute({0, 2, 3, 1});
-  pixels.narrow(3, 0, channels).copy_(skip.permute({0, 2, 3, 1}));
+torch::Tensor InferenceNet::up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& joined) const {
   const auto upsampling = twin_->options().upsampling;
   if (upsampling == Upsampling::Transposed) {
-    // At each input pixel, the channels of its 2x2 output pixels in (row, column, channel) order.
-    const auto quads = run(block.up, x).permute({0, 2, 3, 1}).reshape({images, height, width, 2, 2, channels});
-    pixels.view({images, height, 2, width, 2, 2 * channels})
-        .narrow(5, channels, channels)
-        .copy_(quads.permute({0, 1, 3, 2, 4, 5}));
+    placeQuads(run(block.up, x), joined);
   } else {
-    pixels.narrow(3, channels, channels).copy_(upsample2x(upsampling, run(block.up, x)).permute({0, 2, 3, 1}));
+    placeUpsampled(upsample2x(upsampling, run(block.up, x)).contiguous(torch::MemoryFormat::ChannelsLast), joined);
   }
   return doubleConv(block.conv, joined);
 }
 
 torch::Tensor InferenceNet::forwardPacked(const torch::Tensor& x) const {
   auto y = doubleConv(inc_, channelsLast(x));
-  std::vector<torch::Tensor> skips;
-  skips.reserve(downs_.size());
+  // A level's concatenation buffer, torch.cat([skip, upsampled], 1) channels-last: the encoder writes the skip
+  // connection into its first half, the decoder the upsampled tensor into the second.
+  std::vector<torch::Tensor> joined;
+  joined.reserve(downs_.size());
   for (const auto& down : downs_) {
-    skips.push_back(y);
-    y = doubleConv(down, torch::max_pool2d(y, 2));
+    joined.push_back(torch::empty({y.size(0), 2 * y.size(1), y.size(2), y.size(3)},
+                                  y.options().memory_format(torch::MemoryFormat::ChannelsLast)));
+    y = doubleConv(down, poolAndKeep(y, joined.back()));
   }
   for (const auto& block : ups_) {
-    y = up(block, y, skips.back());
-    skips.pop_back();
+    y = up(block, y, joined.back());
+    joined.pop_back();
   }
   return run(head_, y);
 }

@@ -48,7 +48,8 @@ class InferenceNet {
   PackedConv pack(const torch::Tensor& weight, const torch::Tensor& bias, int64_t size, bool relu) const;
   torch::Tensor run(const PackedConv& conv, const torch::Tensor& x) const;
   torch::Tensor doubleConv(const PackedDoubleConv& block, const torch::Tensor& x) const;
-  torch::Tensor up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& skip) const;
+  // Fills the second half of `joined` (the skip connection is in the first) and runs the DoubleConv on it.
+  torch::Tensor up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& joined) const;
   torch::Tensor forwardPacked(const torch::Tensor& x) const;  // height and width multiples of 2^depth
 
   UNet twin_{nullptr};
