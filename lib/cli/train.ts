@@ -131,7 +131,7 @@ export async function train(options: TrainOptions): Promise<void> {
     'trained',
     { seconds, final: last, best, files: paths },
     [
-      `trained ${history.length} epochs in ${seconds.toFixed(0)} s: loss ${last?.loss.toFixed(4)}` +
+      `trained ${history.length} epoch${history.length === 1 ? '' : 's'} in ${seconds.toFixed(0)} s: loss ${last?.loss.toFixed(4)}` +
         (best ? `, best val Dice ${best.valDice?.toFixed(4)} (IoU ${best.valIoU?.toFixed(4)}) at epoch ${best.epoch}` : ''),
       `model       ${paths.model}`,
       `checkpoint  ${paths.best}`,
