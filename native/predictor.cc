@@ -1,5 +1,7 @@
 #include "predictor.h"
 
+#include "cpu_block_cache.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -97,6 +99,7 @@ torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const Pred
                                 " pixels (N x H x W) exceed maxPixels = " + std::to_string(options.maxPixels));
   }
   c10::InferenceMode inference;
+  CpuBlockCache::Scope reuse;  // the same activation sizes every call: reuse their memory
   // Scores are averaged over the flips in the domain asked for: logits, or probabilities (for masks too).
   const bool wantLogits = options.output == PredictOutput::Logits;
   const auto scoresOf = [&](const torch::Tensor& x) {
