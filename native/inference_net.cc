@@ -70,7 +70,6 @@ torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined
   const float* source = pixelsOf(skip);
   float* kept = pixelsOf(joined);
   float* output = pixelsOf(pooled);
-  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
   at::parallel_for(0, images * (height / 2), 1, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {  // a row of the output: two rows of the input
       const float* top = source + 2 * row * width * channels;
@@ -81,14 +80,21 @@ torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined
       for (int64_t column = 0; column < width; column += 2) {
         const float *a = top + column * channels, *b = a + channels;
         const float *c = bottom + column * channels, *d = c + channels;
+        float* keptA = keptTop + column * 2 * channels;
+        float* keptB = keptA + 2 * channels;
+        float* keptC = keptBottom + column * 2 * channels;
+        float* keptD = keptC + 2 * channels;
+        // One loop for the maximum and the four copies: the compiler vectorises it, where memcpy calls of one
+        // pixel's channels each would cost more than the copying.
         for (int64_t channel = 0; channel < channels; ++channel) {
-          out[channel] = std::max(std::max(a[channel], b[channel]), std::max(c[channel], d[channel]));
+          const float va = a[channel], vb = b[channel], vc = c[channel], vd = d[channel];
+          out[channel] = std::max(std::max(va, vb), std::max(vc, vd));
+          keptA[channel] = va;
+          keptB[channel] = vb;
+          keptC[channel] = vc;
+          keptD[channel] = vd;
         }
         out += channels;
-        std::memcpy(keptTop + column * 2 * channels, a, bytes);
-        std::memcpy(keptTop + (column + 1) * 2 * channels, b, bytes);
-        std::memcpy(keptBottom + column * 2 * channels, c, bytes);
-        std::memcpy(keptBottom + (column + 1) * 2 * channels, d, bytes);
       }
     }
   });
@@ -102,15 +108,16 @@ void placeQuads(const torch::Tensor& quads, const torch::Tensor& joined) {
   const int64_t images = quads.size(0), channels = quads.size(1) / 4, height = quads.size(2), width = quads.size(3);
   const float* source = pixelsOf(quads);
   float* target = pixelsOf(joined);
-  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
   at::parallel_for(0, images * height, 1, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       for (int64_t half = 0; half < 2; ++half) {  // the output row 2 x row + half
         float* out = target + (2 * row + half) * (2 * width) * (2 * channels) + channels;
         const float* in = source + row * width * 4 * channels + half * 2 * channels;
         for (int64_t column = 0; column < width; ++column) {
-          std::memcpy(out, in, bytes);
-          std::memcpy(out + 2 * channels, in + channels, bytes);
+          for (int64_t channel = 0; channel < channels; ++channel) {
+            out[channel] = in[channel];
+            out[2 * channels + channel] = in[channels + channel];
+          }
           out += 4 * channels;
           in += 4 * channels;
         }
