@@ -22,6 +22,7 @@ class Blocks {
   }
 
   void* take(size_t bytes) {
+    if (bytes < CpuBlockCache::kMinimumBytes) return c10::alloc_cpu(bytes);  // malloc's bins serve these well
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto& free = free_[bytes];
@@ -50,8 +51,9 @@ class Blocks {
       const auto found = sizes_.find(block);
       if (found != sizes_.end()) {
         const size_t bytes = found->second;
-        if (cached_ + bytes <= CpuBlockCache::kCapacity) {
-          free_[bytes].push_back(block);
+        auto& free = free_[bytes];
+        if (free.size() < CpuBlockCache::kBlocksPerSize && cached_ + bytes <= CpuBlockCache::kCapacity) {
+          free.push_back(block);
           cached_ += bytes;
           return;
         }

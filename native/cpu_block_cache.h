@@ -24,7 +24,11 @@ class CpuBlockCache {
     void* previous_;  // the c10::Allocator to restore
   };
 
-  // Free blocks kept at most, in bytes; a block freed beyond it goes back to the system.
+  // Blocks below this size come from malloc as usual: its bins reuse them without mapping anything.
+  static constexpr size_t kMinimumBytes = size_t{64} << 10;
+  // Free blocks kept at most: of one size (a prediction holds a few of a size at once; results a caller has
+  // not yet freed come back later and must not pile up), and in all, in bytes. Others go back to the system.
+  static constexpr size_t kBlocksPerSize = 8;
   static constexpr size_t kCapacity = size_t{256} << 20;
 };
 
