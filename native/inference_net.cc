@@ -297,10 +297,24 @@ torch::Tensor InferenceNet::forward(const torch::Tensor& x) {
     const int64_t chunk = std::max<int64_t>(1, kChunkPixels / (height * width));
     if (images <= chunk) return forwardPacked(aligned).contiguous();
     auto logits = torch::empty({images, twin_->options().classes, height, width}, aligned.options());
-    for (int64_t start = 0; start < images; start += chunk) {
-      const int64_t count = std::min(chunk, images - start);
+    const int64_t chunks = (images + chunk - 1) / chunk;
+    const auto runChunk = [&](int64_t index) {
+      const int64_t start = index * chunk, count = std::min(chunk, images - start);
       logits.narrow(0, start, count).copy_(forwardPacked(aligned.narrow(0, start, count)));
+    };
+    // Whole rounds of chunks run one a thread, each on one core (libtorch and oneDNN run nested parallel work
+    // inline): no barrier after every convolution, and each core keeps its own activations in its cache. Two
+    // images take about 1.3 times one image on two cores this way against 2 times one after the other. What is
+    // left runs one chunk at a time on all threads.
+    const int64_t threads = at::get_num_threads();
+    const int64_t inParallel = threads > 1 ? chunks / threads * threads : 0;
+    if (inParallel > 0) {
+      at::parallel_for(0, inParallel, 1, [&](int64_t begin, int64_t end) {
+        c10::InferenceMode inference;  // thread-local: the pool's threads need their own
+        for (int64_t index = begin; index < end; ++index) runChunk(index);
+      });
     }
+    for (int64_t index = inParallel; index < chunks; ++index) runChunk(index);
     return logits;
   });
 }
