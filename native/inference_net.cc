@@ -60,6 +60,22 @@ float* pixelsOf(const torch::Tensor& x) {
   return x.data_ptr<float>();
 }
 
+// One output pixel of poolAndKeep: the maximum of the four input pixels, and their four copies. The pointers never
+// alias
+// (__restrict), so the compiler vectorises the one loop, where a memcpy call a pixel would cost more than the copy.
+inline void poolPixel(const float* __restrict a, const float* __restrict b, const float* __restrict c,
+                      const float* __restrict d, float* __restrict out, float* __restrict keptA,
+                      float* __restrict keptB, float* __restrict keptC, float* __restrict keptD, int64_t channels) {
+  for (int64_t channel = 0; channel < channels; ++channel) {
+    const float va = a[channel], vb = b[channel], vc = c[channel], vd = d[channel];
+    out[channel] = std::max(std::max(va, vb), std::max(vc, vd));
+    keptA[channel] = va;
+    keptB[channel] = vb;
+    keptC[channel] = vc;
+    keptD[channel] = vd;
+  }
+}
+
 // 2x2 max pooling (stride 2) of a channels-last skip connection that also copies it into the first half of the
 // channels of `joined` (N x 2C x H x W channels-last, the decoder's concatenation at this level): one read of the
 // skip connection for both, where libtorch would read it twice and write pooling indices as well.
@@ -81,24 +97,21 @@ torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined
         const float *a = top + column * channels, *b = a + channels;
         const float *c = bottom + column * channels, *d = c + channels;
         float* keptA = keptTop + column * 2 * channels;
-        float* keptB = keptA + 2 * channels;
         float* keptC = keptBottom + column * 2 * channels;
-        float* keptD = keptC + 2 * channels;
-        // One loop for the maximum and the four copies: the compiler vectorises it, where memcpy calls of one
-        // pixel's channels each would cost more than the copying.
-        for (int64_t channel = 0; channel < channels; ++channel) {
-          const float va = a[channel], vb = b[channel], vc = c[channel], vd = d[channel];
-          out[channel] = std::max(std::max(va, vb), std::max(vc, vd));
-          keptA[channel] = va;
-          keptB[channel] = vb;
-          keptC[channel] = vc;
-          keptD[channel] = vd;
-        }
+        poolPixel(a, b, c, d, out, keptA, keptA + 2 * channels, keptC, keptC + 2 * channels, channels);
         out += channels;
       }
     }
   });
   return pooled;
+}
+
+// Two neighbouring pixels' channels from one quad pixel (in: C + C) to `joined` (out: C, skip half, C).
+inline void copyPixelPair(const float* __restrict in, float* __restrict out, int64_t channels) {
+  for (int64_t channel = 0; channel < channels; ++channel) {
+    out[channel] = in[channel];
+    out[2 * channels + channel] = in[channels + channel];
+  }
 }
 
 // The upsampled half of the concatenation: `quads` (N x 4C x h x w channels-last) holds at each pixel the C
@@ -114,10 +127,7 @@ void placeQuads(const torch::Tensor& quads, const torch::Tensor& joined) {
         float* out = target + (2 * row + half) * (2 * width) * (2 * channels) + channels;
         const float* in = source + row * width * 4 * channels + half * 2 * channels;
         for (int64_t column = 0; column < width; ++column) {
-          for (int64_t channel = 0; channel < channels; ++channel) {
-            out[channel] = in[channel];
-            out[2 * channels + channel] = in[channels + channel];
-          }
+          copyPixelPair(in, out, channels);
           out += 4 * channels;
           in += 4 * channels;
         }
