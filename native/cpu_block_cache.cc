@@ -75,8 +75,8 @@ c10::DataPtr allocateBlock(size_t bytes) {
 }
 
 // c10::Allocator::allocate is const up to libtorch 2.2 and not from 2.3, which also adds a pure virtual
-// copy_data: the override is picked by what this libtorch's Allocator declares. Partial specializations are only
-// checked when instantiated, so the variants that do not match this libtorch never compile.
+// copy_data: the override is picked by what this libtorch's Allocator declares (all four combinations). Partial
+// specializations are only checked when instantiated, so the variants that do not match this libtorch never compile.
 template <typename Base, typename = void>
 struct HasCopyData : std::false_type {};
 template <typename Base>
@@ -100,6 +100,13 @@ class CachingAllocator<Base, false, true> final : public Base {
   c10::DataPtr allocate(size_t bytes) override { return allocateBlock(bytes); }
   c10::DeleterFnPtr raw_deleter() const override { return &Blocks::release; }
   void copy_data(void* target, const void* source, size_t bytes) const override { std::memcpy(target, source, bytes); }
+};
+
+template <typename Base>
+class CachingAllocator<Base, false, false> final : public Base {
+ public:
+  c10::DataPtr allocate(size_t bytes) override { return allocateBlock(bytes); }
+  c10::DeleterFnPtr raw_deleter() const override { return &Blocks::release; }
 };
 
 template <typename Base>
