@@ -61,6 +61,12 @@ float* pixelsOf(const torch::Tensor& x) {
   return x.data_ptr<float>();
 }
 
+// Rows a task of the kernels below: libtorch's grain size in elements, so that small images run on the calling
+// thread instead of waking the pool (whose spinning threads would take the cores from the event loop).
+int64_t rowsPerTask(int64_t rowElements) {
+  return std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, rowElements));
+}
+
 // One output pixel of poolAndKeep: the maximum of the four input pixels, and their four copies. The pointers never
 // alias
 // (__restrict), so the compiler vectorises the one loop, where a memcpy call a pixel would cost more than the copy.
@@ -87,7 +93,7 @@ torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined
   const float* source = pixelsOf(skip);
   float* kept = pixelsOf(joined);
   float* output = pixelsOf(pooled);
-  at::parallel_for(0, images * (height / 2), 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, images * (height / 2), rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {  // a row of the output: two rows of the input
       const float* top = source + 2 * row * width * channels;
       const float* bottom = top + width * channels;
@@ -122,7 +128,7 @@ void placeQuads(const torch::Tensor& quads, const torch::Tensor& joined) {
   const int64_t images = quads.size(0), channels = quads.size(1) / 4, height = quads.size(2), width = quads.size(3);
   const float* source = pixelsOf(quads);
   float* target = pixelsOf(joined);
-  at::parallel_for(0, images * height, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, images * height, rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       for (int64_t half = 0; half < 2; ++half) {  // the output row 2 x row + half
         float* out = target + (2 * row + half) * (2 * width) * (2 * channels) + channels;
@@ -143,7 +149,7 @@ void placeUpsampled(const torch::Tensor& upsampled, const torch::Tensor& joined)
   const float* source = pixelsOf(upsampled);
   float* target = pixelsOf(joined) + channels;
   const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
-  at::parallel_for(0, pixels, 1024, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, pixels, rowsPerTask(2 * channels), [&](int64_t begin, int64_t end) {
     for (int64_t pixel = begin; pixel < end; ++pixel) {
       std::memcpy(target + pixel * 2 * channels, source + pixel * channels, bytes);
     }
