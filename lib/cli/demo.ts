@@ -18,7 +18,7 @@ export interface DemoOptions extends OutputOptions {
   seed: number;
 }
 
-export const DEMO_DEFAULTS = { out: 'demo-out', epochs: 12, images: 480, seed: 0 };
+export const DEMO_DEFAULTS = { out: 'demo-out', epochs: 10, images: 480, seed: 0 };
 const SIZE = 64;
 const CLASS_NAMES = ['background', 'circle', 'square', 'triangle'];
 const PANEL_ROWS = 6;
