@@ -1,16 +1,8 @@
 // Small deterministic test inputs.
+import { seededRandom } from '../../lib/data/random.js';
 
-/** A seeded generator (mulberry32), so failures reproduce. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (the library's mulberry32), so failures reproduce. */
+export const random = seededRandom;
 
 export function randomImages(shape: number[], seed: number): { data: Float32Array; shape: number[] } {
   const next = random(seed);
