@@ -14,6 +14,7 @@ import {
   PyTorchEager,
   randomImages,
   timingStats,
+  type BatchPlan as Plan,
   type ImageBatch,
   type Stats,
 } from './peer.js';
@@ -21,14 +22,6 @@ import {
 const HEIGHT = 256;
 const WIDTH = 256;
 const LOGIT_TOLERANCE = 1e-4;
-
-interface Plan {
-  batch: number;
-  warmup: number;
-  rounds: number;
-  /** Timed runs of each side a round. */
-  runs: number;
-}
 
 interface Row {
   batch: number;

@@ -16,6 +16,15 @@ export interface ImageBatch {
   shape: number[];
 }
 
+/** How a batch size is timed: warm-up runs, then rounds in which each side runs `runs` times. */
+export interface BatchPlan {
+  batch: number;
+  warmup: number;
+  rounds: number;
+  /** Timed runs of each side a round. */
+  runs: number;
+}
+
 export interface Stats {
   medianMs: number;
   p90Ms: number;

@@ -17,6 +17,7 @@ import {
   PyTorchEager,
   randomImages,
   timingStats,
+  type BatchPlan as Plan,
   type ImageBatch,
   type Stats,
 } from './peer.js';
@@ -25,14 +26,6 @@ const HEIGHT = 256;
 const WIDTH = 256;
 /** Largest |difference| allowed, relative to the largest |logit| of PyTorch eager. */
 const RELATIVE_TOLERANCE = 1e-3;
-
-interface Plan {
-  batch: number;
-  warmup: number;
-  rounds: number;
-  /** Timed runs of each side a round. */
-  runs: number;
-}
 
 const FULL_PLANS: Plan[] = [
   { batch: 1, warmup: 3, rounds: 6, runs: 5 },

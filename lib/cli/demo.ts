@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { shapes, splitDataset } from '../data.js';
 import { writeCurves, writePanel } from '../pictures.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { sliceBatch } from '../tensor.js';
 import { UNet } from '../unet.js';
 import { standardise } from '../preprocess.js';
 import { createReporter, type OutputOptions } from './report.js';
@@ -22,11 +22,6 @@ export const DEMO_DEFAULTS = { out: 'demo-out', epochs: 10, images: 480, seed: 0
 const SIZE = 64;
 const CLASS_NAMES = ['background', 'circle', 'square', 'triangle'];
 const PANEL_ROWS = 6;
-
-function rowOf(t: Tensor, index: number): Tensor {
-  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return tensor(t.data.subarray(index * per, (index + 1) * per) as Float32Array, t.shape.slice(1));
-}
 
 export async function demo(options: DemoOptions): Promise<void> {
   const report = createReporter(options);
@@ -62,9 +57,9 @@ export async function demo(options: DemoOptions): Promise<void> {
   const curves = join(options.out, 'curves.svg');
   const modelPath = join(options.out, 'model.pt');
   const rows = Array.from({ length: Math.min(PANEL_ROWS, test.names.length) }, (_, i) => ({
-    image: rowOf(test.images, i),
-    truth: rowOf(test.masks, i),
-    prediction: rowOf(predicted, i),
+    image: sliceBatch(test.images, i, i + 1),
+    truth: sliceBatch(test.masks, i, i + 1),
+    prediction: sliceBatch(predicted, i, i + 1),
   }));
   await writePanel(panel, rows, { classes: CLASS_NAMES.length });
   await writeCurves(curves, history);

@@ -1,7 +1,7 @@
 // `torch-unet eval`: IoU and Dice a image and a class of a model's masks against the truth, with the means;
 // as a table, --json or --csv.
 import { loadFolder } from '../data.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { sliceBatch } from '../tensor.js';
 import { UNet } from '../unet.js';
 import { standardise } from '../preprocess.js';
 import { createReporter, type OutputOptions } from './report.js';
@@ -17,11 +17,6 @@ export interface EvalOptions extends OutputOptions {
 
 const BATCH = 8;
 
-function slice<T extends Tensor>(t: T, start: number, end: number): Tensor {
-  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return tensor(t.data.subarray(start * per, end * per) as Float32Array, [end - start, ...t.shape.slice(1)]);
-}
-
 const cell = (value: number | null) => (value === null ? '' : value.toFixed(4));
 
 export async function evaluate(options: EvalOptions): Promise<void> {
@@ -35,8 +30,8 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   try {
     for (let start = 0; start < count; start += BATCH) {
       const end = Math.min(count, start + BATCH);
-      const predicted = await model.predict(slice(images, start, end));
-      scores = appendScores(scores, await scoreMasks(predicted, slice(dataset.masks, start, end), classes));
+      const predicted = await model.predict(sliceBatch(images, start, end));
+      scores = appendScores(scores, await scoreMasks(predicted, sliceBatch(dataset.masks, start, end), classes));
     }
   } finally {
     model.dispose();
