@@ -44,10 +44,10 @@ function rows(result: Tensor): (number | null)[][] {
 /** predicted and truth: class indices N x 1 x H x W of the same size; modelClasses as UNet's `classes`. */
 export async function scoreMasks(predicted: Tensor, truth: Tensor, modelClasses: number): Promise<Scores> {
   const binary = modelClasses === 1;
-  const pred = binary ? tensor(Float32Array.from(predicted.data as ArrayLike<number>, Number), predicted.shape) : oneHot(predicted, modelClasses);
-  const target = binary ? tensor(Float32Array.from(truth.data as ArrayLike<number>, Number), truth.shape) : truth;
+  // Binary masks are already what the metrics take; several classes need a one-hot prediction.
+  const pred = binary ? predicted : oneHot(predicted, modelClasses);
   const options = { includeBackground: binary, reduction: 'none' } as const;
-  const [iou, dice] = [await metrics.iou(pred, target, options), await metrics.dice(pred, target, options)];
+  const [iou, dice] = [await metrics.iou(pred, truth, options), await metrics.dice(pred, truth, options)];
   const classes = binary ? [1] : Array.from({ length: modelClasses - 1 }, (_, c) => c + 1);
   return { classes, iou: rows(iou), dice: rows(dice) };
 }
