@@ -1,7 +1,8 @@
 // Prediction latency of torch-unet (model.predict, logits) against onnxruntime-node running the same network
 // exported to ONNX from the PyTorch reference (test/reference/unet.py with our weights), and against PyTorch eager,
-// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--json PATH]
-// The sides take turns in rounds, so drifts in the machine's speed (it is shared) hit all alike.
+// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--rounds N] [--json PATH]
+// The sides take turns in rounds, each round in another order, so drifts in the machine's speed (it is shared)
+// hit all alike; each round also gives its own onnxruntime / ours ratio, whose spread shows the noise.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   environment,
   exportState,
   peerCheckLogits,
+  median,
   PyTorchEager,
   randomImages,
   timingStats,
@@ -90,10 +92,13 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       mask: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      rounds: { type: 'string' },
       json: { type: 'string' },
     },
   });
-  const plans = values.quick ? QUICK_PLANS : FULL_PLANS;
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) throw new RangeError('--rounds: expected a positive integer');
+  const plans = (values.quick ? QUICK_PLANS : FULL_PLANS).map((plan) => ({ ...plan, rounds: rounds ?? plan.rounds }));
   if (values.threads !== undefined) setThreads(Number(values.threads));
   const { threads } = backendInfo();
   const model = await UNet.create({ baseFilters: 16, depth: 4, inChannels: 1, classes: 1, device: 'cpu', seed: 0 });
@@ -144,14 +149,23 @@ async function main(): Promise<void> {
     };
     const sides = Object.keys(timers) as Side[];
 
-    // Turns: each side in turn, a round at a time; never two at once, so none competes for the cores.
+    // Turns: each side in turn, a round at a time, never two at once (none competes for the cores); the order
+    // rotates from round to round, so that no side always follows the Python process.
     const rows = [];
     for (const plan of plans) {
       const images = randomImages([plan.batch, config.inChannels, HEIGHT, WIDTH]);
       const timings = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
+      const roundRatios: number[] = []; // onnxruntime's median over ours, round by round
       for (let round = 0; round < plan.rounds; round++) {
         const warmup = round === 0 ? plan.warmup : 0;
-        for (const side of sides) timings[side].push(...(await timers[side]!(images, warmup, plan.runs)));
+        const roundMedians: Partial<Record<Side, number>> = {};
+        for (let turn = 0; turn < sides.length; turn++) {
+          const side = sides[(round + turn) % sides.length];
+          const milliseconds = await timers[side]!(images, warmup, plan.runs);
+          timings[side].push(...milliseconds);
+          roundMedians[side] = median(milliseconds);
+        }
+        roundRatios.push(roundMedians.onnxruntime! / roundMedians.ours!);
       }
       const stats = Object.fromEntries(sides.map((side) => [side, timingStats(timings[side], plan.batch)])) as Record<Side, Stats>;
       rows.push({
@@ -160,6 +174,7 @@ async function main(): Promise<void> {
         ...stats,
         onnxruntimeOverOurs: stats.onnxruntime.medianMs / stats.ours.medianMs,
         eagerOverOurs: stats.pytorchEager.medianMs / stats.ours.medianMs,
+        roundRatios,
       });
     }
 
@@ -188,6 +203,14 @@ async function main(): Promise<void> {
       ),
     );
     console.log('(median / ours: a side\'s median over ours; above 1.00 means torch-unet is faster)');
+    for (const row of rows) {
+      const sorted = [...row.roundRatios].sort((a, b) => a - b);
+      const faster = sorted.filter((ratio) => ratio > 1).length;
+      console.log(
+        `batch ${row.batch}: onnxruntime / ours round by round: median ${median(sorted).toFixed(2)}, ` +
+          `range ${sorted[0].toFixed(2)} to ${sorted[sorted.length - 1].toFixed(2)}; ours faster in ${faster} of ${sorted.length} rounds`,
+      );
+    }
     if (values.json) writeFileSync(values.json, JSON.stringify({ environment: env, config, differences, rows }, null, 2));
   } finally {
     torch.close();

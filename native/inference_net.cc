@@ -67,92 +67,80 @@ int64_t rowsPerTask(int64_t rowElements) {
   return std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, rowElements));
 }
 
-// One output pixel of poolAndKeep: the maximum of the four input pixels, and their four copies. The pointers never
-// alias
-// (__restrict), so the compiler vectorises the one loop, where a memcpy call a pixel would cost more than the copy.
-inline void poolPixel(const float* __restrict a, const float* __restrict b, const float* __restrict c,
-                      const float* __restrict d, float* __restrict out, float* __restrict keptA,
-                      float* __restrict keptB, float* __restrict keptC, float* __restrict keptD, int64_t channels) {
+// The maximum of four pixels' channels. The pointers never alias (__restrict), so the compiler vectorises the loop.
+inline void maxOfFour(const float* __restrict a, const float* __restrict b, const float* __restrict c,
+                      const float* __restrict d, float* __restrict out, int64_t channels) {
   for (int64_t channel = 0; channel < channels; ++channel) {
-    const float va = a[channel], vb = b[channel], vc = c[channel], vd = d[channel];
-    out[channel] = std::max(std::max(va, vb), std::max(vc, vd));
-    keptA[channel] = va;
-    keptB[channel] = vb;
-    keptC[channel] = vc;
-    keptD[channel] = vd;
+    out[channel] = std::max(std::max(a[channel], b[channel]), std::max(c[channel], d[channel]));
   }
 }
 
-// 2x2 max pooling (stride 2) of a channels-last skip connection that also copies it into the first half of the
-// channels of `joined` (N x 2C x H x W channels-last, the decoder's concatenation at this level): one read of the
-// skip connection for both, where libtorch would read it twice and write pooling indices as well.
-torch::Tensor poolAndKeep(const torch::Tensor& skip, const torch::Tensor& joined) {
-  const int64_t images = skip.size(0), channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+// 2x2 max pooling, stride 2, of a channels-last tensor (no pooling indices, unlike libtorch's).
+torch::Tensor maxPool(const torch::Tensor& x) {
+  const int64_t images = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
   auto pooled = torch::empty({images, channels, height / 2, width / 2},
-                             skip.options().memory_format(torch::MemoryFormat::ChannelsLast));
-  const float* source = pixelsOf(skip);
-  float* kept = pixelsOf(joined);
+                             x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  const float* source = pixelsOf(x);
   float* output = pixelsOf(pooled);
-  at::parallel_for(0, images * (height / 2), rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, images * (height / 2), rowsPerTask(2 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {  // a row of the output: two rows of the input
       const float* top = source + 2 * row * width * channels;
       const float* bottom = top + width * channels;
-      float* keptTop = kept + 2 * row * width * 2 * channels;
-      float* keptBottom = keptTop + width * 2 * channels;
       float* out = output + row * (width / 2) * channels;
-      for (int64_t column = 0; column < width; column += 2) {
-        const float *a = top + column * channels, *b = a + channels;
-        const float *c = bottom + column * channels, *d = c + channels;
-        float* keptA = keptTop + column * 2 * channels;
-        float* keptC = keptBottom + column * 2 * channels;
-        poolPixel(a, b, c, d, out, keptA, keptA + 2 * channels, keptC, keptC + 2 * channels, channels);
-        out += channels;
+      for (int64_t column = 0; column < width; column += 2, out += channels) {
+        const float* a = top + column * channels;
+        const float* c = bottom + column * channels;
+        maxOfFour(a, a + channels, c, c + channels, out, channels);
       }
     }
   });
   return pooled;
 }
 
-// Two neighbouring pixels' channels from one quad pixel (in: C + C) to `joined` (out: C, skip half, C).
-inline void copyPixelPair(const float* __restrict in, float* __restrict out, int64_t channels) {
-  for (int64_t channel = 0; channel < channels; ++channel) {
-    out[channel] = in[channel];
-    out[2 * channels + channel] = in[channels + channel];
-  }
+inline void copyChannels(const float* __restrict in, float* __restrict out, int64_t channels) {
+  for (int64_t channel = 0; channel < channels; ++channel) out[channel] = in[channel];
 }
 
-// The upsampled half of the concatenation: `quads` (N x 4C x h x w channels-last) holds at each pixel the C
-// channels of its 2x2 output pixels in (row, column, channel) order; they go to the last C channels of `joined`
-// (N x 2C x 2h x 2w channels-last).
-void placeQuads(const torch::Tensor& quads, const torch::Tensor& joined) {
-  const int64_t images = quads.size(0), channels = quads.size(1) / 4, height = quads.size(2), width = quads.size(3);
-  const float* source = pixelsOf(quads);
+// torch.cat([skip, upsampled], 1), channels-last, written pixel by pixel in one pass, so that each cache line of
+// the result is written whole, once. `upsampledAt(image, y, x)` points to the C upsampled channels of that pixel.
+template <typename UpsampledAt>
+torch::Tensor concatenate(const torch::Tensor& skip, UpsampledAt upsampledAt) {
+  const int64_t images = skip.size(0), channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+  auto joined = torch::empty({images, 2 * channels, height, width},
+                             skip.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  const float* source = pixelsOf(skip);
   float* target = pixelsOf(joined);
-  at::parallel_for(0, images * height, rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, images * height, rowsPerTask(3 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      for (int64_t half = 0; half < 2; ++half) {  // the output row 2 x row + half
-        float* out = target + (2 * row + half) * (2 * width) * (2 * channels) + channels;
-        const float* in = source + row * width * 4 * channels + half * 2 * channels;
-        for (int64_t column = 0; column < width; ++column) {
-          copyPixelPair(in, out, channels);
-          out += 4 * channels;
-          in += 4 * channels;
-        }
+      const int64_t image = row / height, y = row % height;
+      const float* skipPixel = source + row * width * channels;
+      float* out = target + row * width * 2 * channels;
+      for (int64_t x = 0; x < width; ++x, skipPixel += channels, out += 2 * channels) {
+        copyChannels(skipPixel, out, channels);
+        copyChannels(upsampledAt(image, y, x), out + channels, channels);
       }
     }
   });
+  return joined;
 }
 
-// `upsampled` (N x C x H x W) into the last C channels of `joined` (N x 2C x H x W), both channels-last.
-void placeUpsampled(const torch::Tensor& upsampled, const torch::Tensor& joined) {
-  const int64_t channels = upsampled.size(1), pixels = upsampled.numel() / channels;
+// The concatenation with a transposed 2x2 upsampling computed as a 1x1 convolution: `quads` (N x 4C x H/2 x W/2
+// channels-last) holds at each pixel the C channels of its 2x2 output pixels in (row, column, channel) order.
+torch::Tensor concatenateQuads(const torch::Tensor& skip, const torch::Tensor& quads) {
+  const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+  const float* source = pixelsOf(quads);
+  return concatenate(skip, [=](int64_t image, int64_t y, int64_t x) {
+    const int64_t quad = (image * (height / 2) + y / 2) * (width / 2) + x / 2;
+    return source + (quad * 4 + (y % 2) * 2 + x % 2) * channels;
+  });
+}
+
+// The concatenation with an upsampled tensor (N x C x H x W channels-last).
+torch::Tensor concatenateUpsampled(const torch::Tensor& skip, const torch::Tensor& upsampled) {
+  const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
   const float* source = pixelsOf(upsampled);
-  float* target = pixelsOf(joined) + channels;
-  const size_t bytes = static_cast<size_t>(channels) * sizeof(float);
-  at::parallel_for(0, pixels, rowsPerTask(2 * channels), [&](int64_t begin, int64_t end) {
-    for (int64_t pixel = begin; pixel < end; ++pixel) {
-      std::memcpy(target + pixel * 2 * channels, source + pixel * channels, bytes);
-    }
+  return concatenate(skip, [=](int64_t image, int64_t y, int64_t x) {
+    return source + ((image * height + y) * width + x) * channels;
   });
 }
 
@@ -278,30 +266,27 @@ torch::Tensor InferenceNet::doubleConv(const PackedDoubleConv& block, const torc
   return convolve(block.second, convolve(block.first, x));
 }
 
-torch::Tensor InferenceNet::up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& joined) const {
+torch::Tensor InferenceNet::up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& skip) const {
   const auto upsampling = twin_->options().upsampling;
-  if (upsampling == Upsampling::Transposed) {
-    placeQuads(run(block.up, x), joined);
-  } else {
-    placeUpsampled(upsample2x(upsampling, run(block.up, x)).contiguous(torch::MemoryFormat::ChannelsLast), joined);
-  }
+  auto reduced = run(block.up, x);
+  auto joined =
+      upsampling == Upsampling::Transposed
+          ? concatenateQuads(skip, reduced)
+          : concatenateUpsampled(skip, upsample2x(upsampling, reduced).contiguous(torch::MemoryFormat::ChannelsLast));
   return doubleConv(block.conv, joined);
 }
 
 torch::Tensor InferenceNet::forwardPacked(const torch::Tensor& x) const {
   auto y = doubleConv(inc_, channelsLast(x));
-  // A level's concatenation buffer, torch.cat([skip, upsampled], 1) channels-last: the encoder writes the skip
-  // connection into its first half, the decoder the upsampled tensor into the second.
-  std::vector<torch::Tensor> joined;
-  joined.reserve(downs_.size());
+  std::vector<torch::Tensor> skips;
+  skips.reserve(downs_.size());
   for (const auto& down : downs_) {
-    joined.push_back(torch::empty({y.size(0), 2 * y.size(1), y.size(2), y.size(3)},
-                                  y.options().memory_format(torch::MemoryFormat::ChannelsLast)));
-    y = doubleConv(down, poolAndKeep(y, joined.back()));
+    skips.push_back(y);
+    y = doubleConv(down, maxPool(y));
   }
   for (const auto& block : ups_) {
-    y = up(block, y, joined.back());
-    joined.pop_back();
+    y = up(block, y, skips.back());
+    skips.pop_back();
   }
   return run(head_, y);
 }

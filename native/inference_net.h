@@ -2,7 +2,8 @@
 // - batch norm (eval statistics) folded into the convolution before it;
 // - on a CPU whose libtorch has oneDNN (batch norm or none): the convolutions are oneDNN's, their weights
 //   reordered once (prepacked) for channels-last activations, ReLU fused into them; the transposed
-//   upsampling is a 1x1 convolution written straight into the concatenation buffer; a batch runs in chunks
+//   upsampling is a 1x1 convolution whose outputs go into the concatenation with the skip connection in the
+//   same pass that copies the skip connection; a batch runs in chunks
 //   of about one 256x256 image, whose activations stay in cache and in memory the allocator reuses;
 // - elsewhere (CUDA, instance norm, no oneDNN): the folded twin runs as a plain UNet.
 #pragma once
@@ -48,8 +49,8 @@ class InferenceNet {
   PackedConv pack(const torch::Tensor& weight, const torch::Tensor& bias, int64_t size, bool relu) const;
   torch::Tensor run(const PackedConv& conv, const torch::Tensor& x) const;
   torch::Tensor doubleConv(const PackedDoubleConv& block, const torch::Tensor& x) const;
-  // Fills the second half of `joined` (the skip connection is in the first) and runs the DoubleConv on it.
-  torch::Tensor up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& joined) const;
+  // Upsamples x, concatenates the skip connection and it, and runs the DoubleConv on that.
+  torch::Tensor up(const PackedUp& block, const torch::Tensor& x, const torch::Tensor& skip) const;
   torch::Tensor forwardPacked(const torch::Tensor& x) const;  // height and width multiples of 2^depth
 
   UNet twin_{nullptr};
