@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { UNet, type FitOptions } from '../lib/index.js';
+import { maxAbsDifference } from './helpers/oracle.js';
 import { discs } from './helpers/shapes.js';
 
 const small = { baseFilters: 4, depth: 2, device: 'cpu', seed: 1 } as const;
@@ -254,14 +255,18 @@ describe('mixedPrecision', () => {
 });
 
 describe('while fit runs', () => {
-  it("the model's other operations wait their turn", async () => {
+  it("the model's other operations (forward, predict) wait their turn", async () => {
     const model = await UNet.create(small);
     const order: string[] = [];
     const fitting = model.fit(data, quick).then(() => order.push('fit'));
     const forward = model.forward(data.images).then(() => order.push('forward'));
+    const predicted = model.predict(data.images, { output: 'logits' }).then((result) => (order.push('predict'), result));
     expect(model.history).toEqual([]);
-    await Promise.all([fitting, forward]);
-    expect(order).toEqual(['fit', 'forward']);
+    const [, , during] = await Promise.all([fitting, forward, predicted]);
+    expect(order).toEqual(['fit', 'forward', 'predict']);
     expect(model.history).toHaveLength(3);
+    // predict ran on the trained weights, not on a snapshot from before fit.
+    const after = await model.predict(data.images, { output: 'logits' });
+    expect(maxAbsDifference(during.data, after.data)).toBe(0);
   });
 });

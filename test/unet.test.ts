@@ -135,6 +135,7 @@ describe('dispose', () => {
     expect(model.disposed).toBe(true);
     await expect(pending).resolves.toMatchObject({ shape: [1, 1, 16, 16] });
     await expect(model.forward(randomImages([1, 1, 16, 16], 6))).rejects.toThrow('forward: the model has been disposed');
+    await expect(model.predict(randomImages([1, 1, 16, 16], 6))).rejects.toThrow('predict: the model has been disposed');
     await expect(model.stateDict()).rejects.toThrow('disposed');
     expect(() => model.config).toThrow('disposed');
   });
