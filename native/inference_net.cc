@@ -97,51 +97,64 @@ torch::Tensor maxPool(const torch::Tensor& x) {
   return pooled;
 }
 
-inline void copyChannels(const float* __restrict in, float* __restrict out, int64_t channels) {
-  for (int64_t channel = 0; channel < channels; ++channel) out[channel] = in[channel];
+// GCC and clang turn a loop that copies floats into a call to memmove: here a call for every pixel (64 bytes at 16
+// channels), which took longer than the copies. Functions marked so keep such loops as vector moves.
+#if defined(__clang__)
+#define UNET_INLINE_COPIES __attribute__((no_builtin("memcpy", "memmove")))
+#elif defined(__GNUC__)
+#define UNET_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define UNET_INLINE_COPIES
+#endif
+
+// One row of torch.cat([skip, upsampled], 1), channels-last: each pixel's C skip channels, then its C upsampled
+// ones. The upsampled channels of pixel x are at up + (x / group) * groupStride + (x % group) * C.
+UNET_INLINE_COPIES void concatenateRow(const float* __restrict skip, const float* __restrict up, int64_t width,
+                                       int64_t channels, int64_t group, int64_t groupStride, float* __restrict out) {
+  for (int64_t x = 0; x < width; ++x, skip += channels, out += 2 * channels) {
+    const float* upsampled = up + (x / group) * groupStride + (x % group) * channels;
+    for (int64_t channel = 0; channel < channels; ++channel) out[channel] = skip[channel];
+    for (int64_t channel = 0; channel < channels; ++channel) out[channels + channel] = upsampled[channel];
+  }
 }
 
 // torch.cat([skip, upsampled], 1), channels-last, written pixel by pixel in one pass, so that each cache line of
-// the result is written whole, once. `upsampledAt(image, y, x)` points to the C upsampled channels of that pixel.
-template <typename UpsampledAt>
-torch::Tensor concatenate(const torch::Tensor& skip, UpsampledAt upsampledAt) {
+// the result is written whole, once. `upsampledRow(image, y)` points to the upsampled channels of the row's first
+// pixel; `group` and `groupStride` place the others (see concatenateRow).
+template <typename UpsampledRow>
+torch::Tensor concatenate(const torch::Tensor& skip, UpsampledRow upsampledRow, int64_t group, int64_t groupStride) {
   const int64_t images = skip.size(0), channels = skip.size(1), height = skip.size(2), width = skip.size(3);
   auto joined = torch::empty({images, 2 * channels, height, width},
                              skip.options().memory_format(torch::MemoryFormat::ChannelsLast));
   const float* source = pixelsOf(skip);
   float* target = pixelsOf(joined);
-  at::parallel_for(0, images * height, rowsPerTask(3 * width * channels), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, images * height, rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const int64_t image = row / height, y = row % height;
-      const float* skipPixel = source + row * width * channels;
-      float* out = target + row * width * 2 * channels;
-      for (int64_t x = 0; x < width; ++x, skipPixel += channels, out += 2 * channels) {
-        copyChannels(skipPixel, out, channels);
-        copyChannels(upsampledAt(image, y, x), out + channels, channels);
-      }
+      concatenateRow(source + row * width * channels, upsampledRow(row / height, row % height), width, channels, group,
+                     groupStride, target + row * width * 2 * channels);
     }
   });
   return joined;
 }
 
 // The concatenation with a transposed 2x2 upsampling computed as a 1x1 convolution: `quads` (N x 4C x H/2 x W/2
-// channels-last) holds at each pixel the C channels of its 2x2 output pixels in (row, column, channel) order.
+// channels-last) holds at each pixel the C channels of its 2x2 output pixels in (row, column, channel) order, so
+// an output row's pixels come in pairs, 2C channels a quad.
 torch::Tensor concatenateQuads(const torch::Tensor& skip, const torch::Tensor& quads) {
   const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
   const float* source = pixelsOf(quads);
-  return concatenate(skip, [=](int64_t image, int64_t y, int64_t x) {
-    const int64_t quad = (image * (height / 2) + y / 2) * (width / 2) + x / 2;
-    return source + (quad * 4 + (y % 2) * 2 + x % 2) * channels;
-  });
+  const auto upsampledRow = [=](int64_t image, int64_t y) {
+    return source + ((image * (height / 2) + y / 2) * (width / 2) * 4 + (y % 2) * 2) * channels;
+  };
+  return concatenate(skip, upsampledRow, 2, 4 * channels);
 }
 
 // The concatenation with an upsampled tensor (N x C x H x W channels-last).
 torch::Tensor concatenateUpsampled(const torch::Tensor& skip, const torch::Tensor& upsampled) {
   const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
   const float* source = pixelsOf(upsampled);
-  return concatenate(skip, [=](int64_t image, int64_t y, int64_t x) {
-    return source + ((image * height + y) * width + x) * channels;
-  });
+  const auto upsampledRow = [=](int64_t image, int64_t y) { return source + (image * height + y) * width * channels; };
+  return concatenate(skip, upsampledRow, 1, channels);
 }
 
 // Activations of this many pixels a chunk (N x H x W) stay in the caches and below glibc's mmap threshold, so
