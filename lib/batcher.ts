@@ -1,6 +1,6 @@
 // Dynamic batching for predict: concurrent calls with the same options and image size are coalesced into one
 // native batch (up to maxBatch images, waiting at most maxDelayMs for more), and each caller gets its own slice.
-import type { Tensor, TensorData, TensorLike } from './tensor.js';
+import { sliceBatch, type Tensor, type TensorData, type TensorLike } from './tensor.js';
 
 export interface BatchingOptions {
   /** Most images in one coalesced batch. */
@@ -39,12 +39,11 @@ function concatenate(parts: TensorLike[]): TensorLike {
 
 /** Views of one result, one per caller, in the order the calls came (no copy). */
 function split(result: Tensor, counts: number[]): Tensor[] {
-  const perImage = result.data.length / result.shape[0];
   let start = 0;
   return counts.map((count) => {
-    const data = result.data.subarray(start * perImage, (start + count) * perImage) as TensorData;
+    const part = sliceBatch(result, start, start + count);
     start += count;
-    return { data, shape: [count, ...result.shape.slice(1)], dtype: result.dtype };
+    return part;
   });
 }
 

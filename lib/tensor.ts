@@ -36,13 +36,13 @@ export function tensor<D extends TensorData>(data: D, shape: readonly number[]):
   return { data, shape: [...checked.shape], dtype: dtypeOf(data) };
 }
 
-/** Validates { data, shape }: a supported typed array whose length is the product of the shape. */
 /** Items start .. end-1 along the first dimension, as a view of the same memory (no copy). */
 export function sliceBatch<D extends TensorData>(t: { data: D; shape: readonly number[] }, start: number, end: number): Tensor<D> {
   const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
   return tensor((t.data as TensorData).subarray(start * per, end * per) as D, [end - start, ...t.shape.slice(1)]);
 }
 
+/** Validates { data, shape }: a supported typed array whose length is the product of the shape. */
 export function checkTensor(value: unknown, name: string): TensorLike {
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) {
     throw typeError(name, 'a tensor { data: TypedArray, shape: number[] }', value);

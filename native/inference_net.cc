@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <optional>
 #include <string>
 
@@ -256,8 +255,7 @@ void InferenceNet::prepack() {
       weight = weight.permute({2, 3, 1, 0}).reshape({4 * channels, weight.size(0), 1, 1});
       bias = bias.repeat({4});
     }
-    ups_.push_back(
-        PackedUp{pack(weight, bias, sizeAt(level), false), channels, doubleConv(prefix + ".conv", level - 1)});
+    ups_.push_back(PackedUp{pack(weight, bias, sizeAt(level), false), doubleConv(prefix + ".conv", level - 1)});
   }
   head_ = pack(parameters["head.conv.weight"], parameters["head.conv.bias"], sizeAt(0), false);
 }

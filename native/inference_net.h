@@ -41,7 +41,6 @@ class InferenceNet {
   };
   struct PackedUp {
     PackedConv up;  // transposed: 1x1 to 4 x channels (2x2 positions); else the 1x1 reduction
-    int64_t channels = 0;
     PackedDoubleConv conv;
   };
 

@@ -34,6 +34,13 @@ class BufferSnapshot {
   std::vector<std::pair<std::string, torch::Tensor>> saved_;
 };
 
+// A new model's last steps: on its device, in eval mode, its parameters counted.
+void placeModel(ModelState& state, torch::Device device) {
+  state.module->to(state.device = device);
+  state.module->eval();
+  state.parameterCount = parameterCount(*state.module);
+}
+
 }  // namespace
 
 CreateModelWorker::CreateModelWorker(Napi::Env env, UNetOptions options, torch::Device device,
@@ -47,10 +54,8 @@ void CreateModelWorker::Run() {
     if (seed_) torch::manual_seed(*seed_);
     state_->module = UNet(options_);
   }
-  state_->module->to(state_->device = device_);
-  state_->module->eval();
   state_->options = options_;
-  state_->parameterCount = parameterCount(*state_->module);
+  placeModel(*state_, device_);
 }
 
 Napi::Value CreateModelWorker::Result(Napi::Env env) {
@@ -66,9 +71,7 @@ void LoadModelWorker::Run() {
   state_->options = checkpoint.options;
   state_->module = UNet(checkpoint.options);
   loadNamedState(*state_->module, checkpoint.modelState);
-  state_->module->to(state_->device = device_);
-  state_->module->eval();
-  state_->parameterCount = parameterCount(*state_->module);
+  placeModel(*state_, device_);
   decodeTrainingState(checkpoint.trainingState, state_->training);
   if (!checkpoint.optimizer.empty()) {
     OptimizerOptions optimizer;
