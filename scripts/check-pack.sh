@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 const [{ filename, files, size }] = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const paths = files.map((file) => file.path);
 const required = ['package.json', 'README.md', 'dist/index.js', 'dist/native.js', 'dist/cli/index.js', 'binding.gyp',
-  'native/addon.cc', 'scripts/install.js', 'scripts/find-libtorch.js'];
+  'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js'];
 const missing = required.filter((path) => !paths.includes(path));
 if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node$/.test(path))) missing.push('prebuilds/linux-x64/*.node');
 if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node\.json$/.test(path))) missing.push('prebuilds/linux-x64/*.node.json');

@@ -1,0 +1,46 @@
+// Inference: what model.predict runs. Pure libtorch: no N-API here.
+// - a frozen twin of the model for eval: batch norm folded into the convolutions it follows;
+// - any image size (reflect-padded to a multiple of 2^depth by UNet::forward, cropped back);
+// - MONAI's sliding_window_inference for large images (step = size x (1 - overlap), Gaussian or constant
+//   blending of the overlaps);
+// - flip test-time augmentation; logits, probabilities or class-index masks out.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "core/inference/inference_net.h"
+
+namespace unet {
+
+enum class PredictOutput { Mask, Probabilities, Logits };
+enum class TileBlend { Gaussian, Constant };
+
+PredictOutput parsePredictOutput(const std::string& name);  // "mask" | "probabilities" | "logits"
+TileBlend parseTileBlend(const std::string& name);          // "gaussian" | "constant"
+
+struct PredictOptions {
+  PredictOutput output = PredictOutput::Mask;
+  double threshold = 0.5;  // one class: probability at or above it is foreground
+  int64_t tileSize = 0;    // 0 = the whole image at once
+  double tileOverlap = 0.25;
+  TileBlend blend = TileBlend::Gaussian;
+  double sigmaScale = 0.125;  // Gaussian blending: sigma = sigmaScale x tileSize
+  bool ttaFlips = false;      // average over the identity, horizontal, vertical and both flips
+  int64_t maxPixels = 0;      // refuse batches of more pixels (N x H x W) than this; 0 = no limit
+
+  void validate() const;  // throws std::invalid_argument naming the option
+};
+
+// MONAI's compute_importance_map: a tileSize x tileSize map (Gaussian: sigma = sigmaScale x size, clamped
+// below at max(min, 1e-3); constant: ones).
+torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options);
+
+// MONAI's dense_patch_slices start offsets along one dimension.
+std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double overlap);
+
+// images: N x C x H x W float on the model's device. Runs under inference mode.
+torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options);
+
+}  // namespace unet

@@ -1,0 +1,56 @@
+#include "core/training/schedule.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace unet {
+
+void ScheduleOptions::validate() const {
+  if (name != "constant" && name != "plateau" && name != "cosine" && name != "poly") {
+    throw std::invalid_argument("schedule: expected 'constant', 'plateau', 'cosine' or 'poly', got '" + name + "'");
+  }
+  if (!(factor > 0 && factor < 1)) throw std::invalid_argument("factor: expected a number in (0, 1)");
+  if (patience < 0) throw std::invalid_argument("patience: expected an integer >= 0");
+  if (!(minLr >= 0)) throw std::invalid_argument("minLr: expected a number >= 0");
+}
+
+LearningRateSchedule::LearningRateSchedule(ScheduleOptions options, double baseLr, int64_t epochs)
+    : options_(std::move(options)),
+      baseLr_(baseLr),
+      epochs_(epochs),
+      plateauLr_(baseLr),
+      best_(std::numeric_limits<double>::infinity()) {
+  options_.validate();
+}
+
+double LearningRateSchedule::forEpoch(int64_t epoch) const {
+  const double progress = static_cast<double>(epoch) / static_cast<double>(epochs_);
+  const double pi = std::acos(-1.0);
+  if (options_.name == "plateau") return plateauLr_;
+  if (options_.name == "cosine") return options_.minLr + (baseLr_ - options_.minLr) * (1 + std::cos(pi * progress)) / 2;
+  if (options_.name == "poly") return std::max(options_.minLr, baseLr_ * std::pow(1 - progress, 0.9));
+  return baseLr_;
+}
+
+void LearningRateSchedule::afterEpoch(double monitoredLoss) {
+  if (options_.name != "plateau" || std::isnan(monitoredLoss)) return;
+  // ReduceLROnPlateau(mode='min', threshold=1e-4, threshold_mode='rel', cooldown=0)
+  if (monitoredLoss < best_ * (1 - 1e-4)) {
+    best_ = monitoredLoss;
+    badEpochs_ = 0;
+    return;
+  }
+  if (++badEpochs_ > options_.patience) {
+    plateauLr_ = std::max(plateauLr_ * options_.factor, options_.minLr);
+    badEpochs_ = 0;
+  }
+}
+
+void LearningRateSchedule::restore(const State& state) {
+  plateauLr_ = state.lr;
+  best_ = state.best;
+  badEpochs_ = state.badEpochs;
+}
+
+}  // namespace unet
