@@ -3,11 +3,11 @@
 
 #include "addon/addon_data.h"
 #include "addon/augment_binding.h"
-#include "core/runtime/backend.h"
 #include "addon/backend_binding.h"
 #include "addon/losses_binding.h"
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
+#include "core/runtime/backend.h"
 
 namespace unet::js {
 

@@ -4,12 +4,12 @@
 
 #include <cmath>
 
-#include "core/training/augment.h"
 #include "addon/js_errors.h"
 #include "addon/js_values.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
 #include "addon/workers.h"
+#include "core/training/augment.h"
 
 namespace unet::js {
 

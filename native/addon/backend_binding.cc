@@ -1,7 +1,7 @@
 #include "addon/backend_binding.h"
 
-#include "core/runtime/backend.h"
 #include "addon/js_errors.h"
+#include "core/runtime/backend.h"
 
 namespace unet::js {
 

@@ -8,8 +8,8 @@
 
 #include "addon/model_wrap.h"
 #include "addon/tensor_bridge.h"
-#include "core/training/trainer.h"
 #include "addon/workers.h"
+#include "core/training/trainer.h"
 
 namespace unet::js {
 

@@ -2,10 +2,10 @@
 
 #include "addon/js_errors.h"
 #include "addon/js_values.h"
-#include "core/losses/loss_spec.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
 #include "addon/workers.h"
+#include "core/losses/loss_spec.h"
 
 namespace unet::js {
 

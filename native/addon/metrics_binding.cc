@@ -2,10 +2,10 @@
 
 #include "addon/js_errors.h"
 #include "addon/js_values.h"
-#include "core/metrics/metrics.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
 #include "addon/workers.h"
+#include "core/metrics/metrics.h"
 
 namespace unet::js {
 

@@ -14,11 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/losses/loss_spec.h"
 #include "addon/model_wrap.h"
 #include "addon/tensor_bridge.h"
-#include "core/training/trainer.h"
 #include "addon/workers.h"
+#include "core/losses/loss_spec.h"
+#include "core/training/trainer.h"
 
 namespace unet::js {
 

@@ -4,15 +4,15 @@
 #include <optional>
 
 #include "addon/addon_data.h"
-#include "core/runtime/backend.h"
-#include "core/io/checkpoint.h"
 #include "addon/fit_worker.h"
 #include "addon/js_values.h"
-#include "core/losses/loss_spec.h"
 #include "addon/model_workers.h"
 #include "addon/options_bridge.h"
-#include "core/inference/predict.h"
 #include "addon/tensor_bridge.h"
+#include "core/inference/predict.h"
+#include "core/io/checkpoint.h"
+#include "core/losses/loss_spec.h"
+#include "core/runtime/backend.h"
 
 namespace unet::js {
 

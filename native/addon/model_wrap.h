@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "core/inference/inference_net.h"
-#include "core/training/trainer.h"
-#include "core/model/unet.h"
 #include "addon/workers.h"
+#include "core/inference/inference_net.h"
+#include "core/model/unet.h"
+#include "core/training/trainer.h"
 
 namespace unet::js {
 

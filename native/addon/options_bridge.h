@@ -4,13 +4,13 @@
 
 #include <napi.h>
 
-#include "core/training/augment.h"
+#include "core/inference/predict.h"
 #include "core/losses/loss_spec.h"
 #include "core/metrics/metrics.h"
-#include "core/training/optimizer.h"
-#include "core/inference/predict.h"
-#include "core/training/trainer.h"
 #include "core/model/unet.h"
+#include "core/training/augment.h"
+#include "core/training/optimizer.h"
+#include "core/training/trainer.h"
 
 namespace unet::js {
 

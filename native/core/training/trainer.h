@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/training/augment.h"
 #include "core/losses/loss_spec.h"
+#include "core/model/unet.h"
+#include "core/training/augment.h"
 #include "core/training/optimizer.h"
 #include "core/training/schedule.h"
-#include "core/model/unet.h"
 
 namespace unet {
 
