@@ -215,7 +215,7 @@ describe('the npm package', () => {
   it('holds what a user needs and nothing else', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repo, encoding: 'utf8', stdio: 'pipe' });
     const paths = (JSON.parse(output) as { files: { path: string }[] }[])[0].files.map((file) => file.path);
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'native/addon.cc', 'scripts/install.js', 'scripts/find-libtorch.js']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js']) {
       expect(paths).toContain(needed);
     }
     expect(paths).toContain('dist/native.js');

@@ -1,26 +1,20 @@
-// Registration only: what the addon exports, and the one-time thread set-up.
+// Registration only: what the addon exports, and the state each environment keeps.
 #include <napi.h>
 
 #include "addon/addon_data.h"
 #include "addon/augment_binding.h"
 #include "addon/backend_binding.h"
+#include "addon/js_thread.h"
 #include "addon/losses_binding.h"
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
-#include "core/runtime/backend.h"
 
 namespace unet::js {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // libgomp may start with one thread; use every core this process may run on (980 -> 720 ms a step on 2 cores).
-  static const bool threadsSet = [] {
-    setThreads(availableCores());
-    return true;
-  }();
-  (void)threadsSet;
-
   auto* data = new AddonData();
   data->modelConstructor = Napi::Persistent(ModelWrap::DefineClass(env));
+  data->jsThread = JsThread::Open(env);
   env.SetInstanceData(data);
 
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));

@@ -1,12 +1,17 @@
-// Per-environment state of the addon (one a Node environment: main thread or worker_threads).
+// Per-environment state of the addon (one a Node environment: the main thread or a worker thread).
 #pragma once
 
 #include <napi.h>
+
+#include <memory>
+
+#include "addon/js_thread.h"
 
 namespace unet::js {
 
 struct AddonData {
   Napi::FunctionReference modelConstructor;
+  std::shared_ptr<JsThread> jsThread;
 
   static AddonData& Of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };

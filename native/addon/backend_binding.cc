@@ -2,6 +2,7 @@
 
 #include "addon/js_errors.h"
 #include "core/runtime/backend.h"
+#include "core/runtime/compute_thread.h"
 
 namespace unet::js {
 
@@ -26,7 +27,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     if (threads != static_cast<double>(static_cast<int64_t>(threads))) {
       throw Napi::RangeError::New(info.Env(), "threads: expected an integer from 1 to 1024");
     }
-    setThreads(static_cast<int64_t>(threads));
+    ComputeThread::instance().setThreads(static_cast<int64_t>(threads));
     return info.Env().Undefined();
   });
 }

@@ -35,7 +35,7 @@ double getNumber(const Napi::Object& object, const char* key, double fallback) {
 int64_t getInteger(const Napi::Object& object, const char* key, int64_t fallback) {
   if (!has(object, key)) return fallback;
   const double number = getNumber(object, key, 0);
-  if (number != std::floor(number) || std::fabs(number) > 9007199254740991.0) {
+  if (number != std::floor(number) || std::fabs(number) > kMaxSafeInteger) {
     typeError(object.Env(), key, "an integer");
   }
   return static_cast<int64_t>(number);
@@ -62,6 +62,20 @@ std::vector<double> getNumberList(const Napi::Object& object, const char* key) {
     numbers.push_back(item.As<Napi::Number>().DoubleValue());
   }
   return numbers;
+}
+
+std::optional<uint64_t> optionalSeed(const Napi::Value& value, const char* name) {
+  if (value.IsUndefined()) return std::nullopt;
+  if (!value.IsNumber()) typeError(value.Env(), name, "a non-negative integer");
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= 0) || number != std::floor(number) || number > kMaxSafeInteger) {
+    throw Napi::RangeError::New(value.Env(), std::string(name) + ": expected a non-negative integer");
+  }
+  return static_cast<uint64_t>(number);
+}
+
+Napi::Value numberOrNull(Napi::Env env, double value) {
+  return std::isnan(value) ? env.Null() : Napi::Number::New(env, value);
 }
 
 Napi::Object requireObject(const Napi::Value& value, const char* name) {

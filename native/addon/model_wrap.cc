@@ -4,17 +4,35 @@
 #include <optional>
 
 #include "addon/addon_data.h"
-#include "addon/fit_worker.h"
+#include "addon/fit_job.h"
+#include "addon/job.h"
 #include "addon/js_values.h"
-#include "addon/model_workers.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
-#include "core/inference/predict.h"
-#include "core/io/checkpoint.h"
-#include "core/losses/loss_spec.h"
 #include "core/runtime/backend.h"
 
 namespace unet::js {
+
+namespace {
+
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+Napi::Object tensorMapToJs(Napi::Env env, const TensorMap& tensors) {
+  auto object = Napi::Object::New(env);
+  for (const auto& [name, tensor] : tensors) object.Set(name, tensorToJs(env, tensor));
+  return object;
+}
+
+// Resolves with a new NativeUNet around the model the work makes.
+Napi::Promise queueModel(Napi::Env env, std::string operation, std::function<std::shared_ptr<Model>()> work) {
+  auto task = std::make_unique<Task<std::shared_ptr<Model>>>(
+      env, std::move(operation),
+      [](Napi::Env env, std::shared_ptr<Model>& model) -> Napi::Value { return ModelWrap::NewInstance(env, model); });
+  task->SetWork(std::move(work));
+  return task.release()->Queue();
+}
+
+}  // namespace
 
 Napi::Function ModelWrap::DefineClass(Napi::Env env) {
   return Napi::ObjectWrap<ModelWrap>::DefineClass(env, "NativeUNet",
@@ -39,10 +57,10 @@ Napi::Function ModelWrap::DefineClass(Napi::Env env) {
                                                   });
 }
 
-Napi::Object ModelWrap::NewInstance(Napi::Env env, std::shared_ptr<ModelState> state) {
-  auto* holder = new std::shared_ptr<ModelState>(std::move(state));
-  auto external = Napi::External<std::shared_ptr<ModelState>>::New(
-      env, holder, [](Napi::Env, std::shared_ptr<ModelState>* data) { delete data; });
+Napi::Object ModelWrap::NewInstance(Napi::Env env, std::shared_ptr<Model> model) {
+  auto* holder = new std::shared_ptr<Model>(std::move(model));
+  auto external = Napi::External<std::shared_ptr<Model>>::New(
+      env, holder, [](Napi::Env, std::shared_ptr<Model>* data) { delete data; });
   return AddonData::Of(env).modelConstructor.New({external});
 }
 
@@ -50,205 +68,191 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   if (info.Length() != 1 || !info[0].IsExternal()) {
     throw Napi::TypeError::New(info.Env(), "NativeUNet is created by createModel(), not with new");
   }
-  state_ = *info[0].As<Napi::External<std::shared_ptr<ModelState>>>().Data();
+  model_ = *info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
 }
 
-std::shared_ptr<ModelState> ModelWrap::live(const char* operation) const {
-  if (!state_) throw Napi::Error::New(Env(), std::string(operation) + ": the model has been disposed");
-  return state_;
-}
-
-Napi::Promise ModelWrap::enqueue(PromiseWorker* worker) {
-  Ref();  // keeps this wrapper alive until the job settles
-  worker->OnSettled([this] {
-    running_ = false;
-    startNext();
-    Unref();
-  });
-  auto promise = worker->Promise();
-  pending_.push_back(worker);
-  if (!running_) startNext();
-  return promise;
-}
-
-void ModelWrap::startNext() {
-  if (pending_.empty()) return;
-  running_ = true;
-  auto* worker = pending_.front();
-  pending_.pop_front();
-  worker->Queue();
+std::shared_ptr<Model> ModelWrap::live(const char* operation) const {
+  if (!model_) throw Napi::Error::New(Env(), std::string(operation) + ": the model has been disposed");
+  return model_;
 }
 
 Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("forward");
-    auto* worker = new TensorTaskWorker(info.Env(), "forward", nullptr);
-    std::unique_ptr<TensorTaskWorker> owned(worker);
-    auto x = worker->Borrow(tensorFromJs(info[0], "x"));
-    state->module->checkInput(x);
-    worker->SetTask([state, x] {
-      c10::InferenceMode inference;
-      requireFinite(x, "x");
-      state->module->eval();
-      return state->module->forward(x.to(state->device, torch::kFloat32));
-    });
-    return enqueue(owned.release());
+    auto model = live("forward");
+    auto task = tensorTask(info.Env(), "forward");
+    auto x = task->Borrow(tensorFromJs(info[0], "x"));
+    task->SetWork([model, x] { return model->forward(x); });
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("predict");
-    auto worker = std::make_unique<TensorTaskWorker>(info.Env(), "predict", nullptr);
-    auto images = worker->Borrow(tensorFromJs(info[0], "images"));
-    state->module->checkInput(images);
+    auto model = live("predict");
+    auto task = tensorTask(info.Env(), "predict");
+    auto images = task->Borrow(tensorFromJs(info[0], "images"));
     const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
-    worker->SetTask([state, images, options] {
-      requireFinite(images, "images");
-      if (!state->inference) state->inference = std::make_shared<InferenceNet>(state->module);
-      return predict(*state->inference, images.to(state->device, torch::kFloat32), options);
-    });
-    return enqueue(worker.release());
+    task->SetWork([model, images, options] { return model->predict(images, options); });
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::Gradients(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("gradients");
-    auto images = tensorFromJs(info[0], "images");
-    auto targets = tensorFromJs(info[1], "targets");
-    state->module->checkInput(images.tensor);
+    auto model = live("gradients");
+    auto task = std::make_unique<Task<unet::Gradients>>(info.Env(), "gradients",
+                                                        [](Napi::Env env, unet::Gradients& result) -> Napi::Value {
+                                                          auto object = Napi::Object::New(env);
+                                                          object.Set("loss", Napi::Number::New(env, result.loss));
+                                                          auto gradients = Napi::Object::New(env);
+                                                          for (const auto& [name, gradient] : result.byParameter)
+                                                            gradients.Set(name, tensorToJs(env, gradient));
+                                                          object.Set("gradients", gradients);
+                                                          return object;
+                                                        });
+    auto images = task->Borrow(tensorFromJs(info[0], "images"));
+    auto targets = task->Borrow(tensorFromJs(info[1], "targets"));
     auto loss = lossSpecFromJs(requireString(info[2], "loss"), requireObject(info[3], "lossOptions"));
-    return enqueue(new GradientsWorker(info.Env(), state, std::move(images), std::move(targets), std::move(loss)));
+    task->SetWork([model, images, targets, loss = std::move(loss)] {
+      auto result = model->gradients(images, targets, loss);
+      for (auto& [name, gradient] : result.byParameter) gradient = toJsLayout(gradient);
+      return result;
+    });
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value { return enqueue(new StateDictWorker(info.Env(), live("stateDict"))); });
+  return guard(info, [&]() -> Napi::Value {
+    auto model = live("stateDict");
+    auto task = std::make_unique<Task<TensorMap>>(info.Env(), "stateDict", tensorMapToJs);
+    task->SetWork([model] { return model->stateDict(); });  // CPU, contiguous copies already
+    return task.release()->Queue();
+  });
 }
 
 Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("loadStateDict");
+    auto model = live("loadStateDict");
+    auto task = std::make_unique<Task<Nothing>>(info.Env(), "loadStateDict",
+                                                [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
     auto record = requireObject(info[0], "stateDict");
-    std::map<std::string, BorrowedTensor> entries;
+    TensorMap entries;
     const auto names = record.GetPropertyNames();
     for (uint32_t i = 0; i < names.Length(); ++i) {
       const std::string name = names.Get(i).ToString().Utf8Value();
-      entries.emplace(name, tensorFromJs(record.Get(name), "stateDict['" + name + "']"));
+      entries.emplace(name, task->Borrow(tensorFromJs(record.Get(name), "stateDict['" + name + "']")));
     }
-    return enqueue(new LoadStateDictWorker(info.Env(), state, std::move(entries)));
+    task->SetWork([model, entries = std::move(entries)] {
+      model->loadStateDict(entries);
+      return Nothing{};
+    });
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::Fit(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value { return enqueue(new FitWorker(info, live("fit"))); });
+  return guard(info, [&]() -> Napi::Value { return (new FitJob(info, live("fit")))->Queue(); });
 }
 
 Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("trainStep");
-    auto worker = std::make_unique<TensorTaskWorker>(info.Env(), "trainStep", nullptr);
-    auto images = worker->Borrow(tensorFromJs(info[0], "images"));
-    auto masks = worker->Borrow(tensorFromJs(info[1], "masks"));
+    auto model = live("trainStep");
+    auto task = tensorTask(info.Env(), "trainStep");
+    auto images = task->Borrow(tensorFromJs(info[0], "images"));
+    auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
     const auto options = requireObject(info[2], "options");
     auto loss = lossFromJs(options.Get("loss"));
     auto optimizer = optimizerOptionsFromJs(options);
     const double gradClip = getNumber(options, "gradClip", 0.0);
-    worker->SetTask([state, images, masks, loss = std::move(loss), optimizer, gradClip] {
-      state->inference = nullptr;
-      return torch::tensor(trainStep(state->module, state->training, images, masks, loss, optimizer, gradClip),
-                           torch::kFloat64);
+    task->SetWork([model, images, masks, loss = std::move(loss), optimizer, gradClip] {
+      return torch::tensor(model->trainStep(images, masks, loss, optimizer, gradClip), torch::kFloat64);
     });
-    return enqueue(worker.release());
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("evaluate");
-    auto images = tensorFromJs(info[0], "images");
-    auto masks = tensorFromJs(info[1], "masks");
-    state->module->checkInput(images.tensor);
+    auto model = live("evaluate");
+    auto task = std::make_unique<Task<Evaluation>>(info.Env(), "evaluate",
+                                                   [](Napi::Env env, Evaluation& result) -> Napi::Value {
+                                                     auto object = Napi::Object::New(env);
+                                                     object.Set("loss", Napi::Number::New(env, result.loss));
+                                                     object.Set("dice", numberOrNull(env, result.dice));
+                                                     object.Set("iou", numberOrNull(env, result.iou));
+                                                     return object;
+                                                   });
+    auto images = task->Borrow(tensorFromJs(info[0], "images"));
+    auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
     const auto options = requireObject(info[2], "options");
     auto loss = lossFromJs(options.Get("loss"));
     const int64_t batchSize = getInteger(options, "batchSize", 8);
-    if (batchSize < 1) throw Napi::RangeError::New(info.Env(), "batchSize: expected an integer >= 1");
-    return enqueue(
-        new EvaluateWorker(info.Env(), state, std::move(images), std::move(masks), std::move(loss), batchSize));
+    task->SetWork([model, images, masks, loss = std::move(loss), batchSize] {
+      return model->evaluate(images, masks, loss, batchSize);
+    });
+    return task.release()->Queue();
   });
 }
 
 Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("save");
+    auto model = live("save");
     const auto path = requireString(info[0], "path");
-    return enqueue(new FileTaskWorker(
-        info.Env(), "save", [state, path] { saveCheckpoint(path, makeCheckpoint(state->module, state->training)); }));
+    return queueAction(info.Env(), "save", [model, path] { model->save(path); });
   });
 }
 
 Napi::Value ModelWrap::ExportWeights(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("exportWeights");
+    auto model = live("exportWeights");
     const auto path = requireString(info[0], "path");
-    return enqueue(new FileTaskWorker(info.Env(), "exportWeights",
-                                      [state, path] { exportStateDict(path, namedState(*state->module)); }));
+    return queueAction(info.Env(), "exportWeights", [model, path] { model->exportWeights(path); });
   });
 }
 
 Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto state = live("importWeights");
+    auto model = live("importWeights");
     const auto path = requireString(info[0], "path");
-    return enqueue(new FileTaskWorker(info.Env(), "importWeights", [state, path] {
-      loadNamedState(*state->module, importStateDict(path));
-      state->inference = nullptr;
-    }));
+    return queueAction(info.Env(), "importWeights", [model, path] { model->importWeights(path); });
   });
 }
 
-// The epochs trained so far. Not synchronised with a running fit: lib/unet.ts reads it only when the model is
-// created or loaded, before any job, and keeps its own copy after that.
+// The epochs trained so far. Not synchronised with a running fit: lib/ reads it only when the model is created or
+// loaded, before any job, and keeps its own copy after that.
 Napi::Value ModelWrap::History(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value {
-    const auto& history = live("history")->training.history;
-    auto array = Napi::Array::New(info.Env(), history.size());
-    for (size_t i = 0; i < history.size(); ++i) array.Set(i, epochRecordToJs(info.Env(), history[i]));
-    return array;
-  });
+  return guard(info, [&]() -> Napi::Value { return historyToJs(info.Env(), live("history")->history()); });
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
-  state_.reset();  // queued jobs keep their own reference and finish; the weights go with the last one
+  model_.reset();  // queued jobs keep their own reference and finish; the weights go with the last one
   return info.Env().Undefined();
 }
 
 Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value { return unetOptionsToJs(info.Env(), live("config")->options); });
+  return guard(info, [&]() -> Napi::Value { return unetOptionsToJs(info.Env(), live("config")->options()); });
 }
 
 Napi::Value ModelWrap::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(live("parameterCount")->parameterCount));
+    return Napi::Number::New(info.Env(), static_cast<double>(live("parameterCount")->parameterCount()));
   });
 }
 
 Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), live("device")->device.str()); });
+  return guard(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), live("device")->device().str()); });
 }
 
 Napi::Value ModelWrap::Disposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !state_);
+  return Napi::Boolean::New(info.Env(), !model_);
 }
 
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    auto* worker =
-        new LoadModelWorker(info.Env(), requireString(info[0], "path"), parseDevice(requireString(info[1], "device")));
-    auto promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    const auto path = requireString(info[0], "path");
+    const auto device = parseDevice(requireString(info[1], "device"));
+    return queueModel(info.Env(), "UNet.load", [path, device] { return Model::load(path, device); });
   });
 }
 
@@ -256,19 +260,9 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const auto options = unetOptionsFromJs(requireObject(info[0], "options"));
     const auto device = parseDevice(requireString(info[1], "device"));
-    std::optional<uint64_t> seed;
-    if (info.Length() > 2 && !info[2].IsUndefined()) {
-      if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "seed: expected a non-negative integer");
-      const double value = info[2].As<Napi::Number>().DoubleValue();
-      if (!(value >= 0) || value != std::floor(value) || value > 9007199254740991.0) {
-        throw Napi::RangeError::New(info.Env(), "seed: expected a non-negative integer");
-      }
-      seed = static_cast<uint64_t>(value);
-    }
-    auto* worker = new CreateModelWorker(info.Env(), options, device, seed);
-    auto promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    const auto seed = optionalSeed(info[2], "seed");
+    return queueModel(info.Env(), "UNet.create",
+                      [options, device, seed] { return Model::create(options, device, seed); });
   });
 }
 

@@ -1,35 +1,20 @@
-// The JS-visible model: owns the libtorch U-Net and runs its operations one at a time, in call order,
-// on libuv worker threads.
+// The JS-visible model (NativeUNet): each method reads its arguments, queues one operation of the core Model on
+// the compute thread and converts the result. Operations run in call order, one at a time (the compute thread's
+// queue); dispose() leaves queued ones to finish, as they hold the Model too.
 #pragma once
 
 #include <napi.h>
-#include <torch/torch.h>
 
-#include <deque>
 #include <memory>
-#include <string>
 
-#include "addon/workers.h"
-#include "core/inference/inference_net.h"
-#include "core/model/unet.h"
-#include "core/training/trainer.h"
+#include "core/model/model.h"
 
 namespace unet::js {
-
-// What a model's jobs share. Jobs hold it by shared_ptr, so dispose() never frees it under a running job.
-struct ModelState {
-  UNet module{nullptr};
-  UNetOptions options;
-  torch::Device device{torch::kCPU};
-  int64_t parameterCount = 0;
-  TrainingState training;                   // the optimiser and progress that fit, trainStep, save and resuming share
-  std::shared_ptr<InferenceNet> inference;  // predict's, made on first use; reset by every job that changes weights
-};
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
-  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<ModelState> state);
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<Model> model);
 
   explicit ModelWrap(const Napi::CallbackInfo& info);
 
@@ -52,19 +37,15 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Device(const Napi::CallbackInfo& info);
   Napi::Value Disposed(const Napi::CallbackInfo& info);
 
-  std::shared_ptr<ModelState> live(const char* operation) const;  // throws once disposed
-  Napi::Promise enqueue(PromiseWorker* worker);
-  void startNext();
+  std::shared_ptr<Model> live(const char* operation) const;  // throws once disposed
 
-  std::shared_ptr<ModelState> state_;
-  std::deque<PromiseWorker*> pending_;
-  bool running_ = false;
+  std::shared_ptr<Model> model_;
 };
 
-// createModel(options, device: string, seed: number | undefined): Promise<ModelWrap>
+// createModel(options, device: string, seed: number | undefined): Promise<NativeUNet>
 Napi::Value CreateModel(const Napi::CallbackInfo& info);
 
-// loadModel(path, device: string): Promise<ModelWrap> from a checkpoint written by save() or fit.
+// loadModel(path, device: string): Promise<NativeUNet> from a checkpoint written by save() or fit.
 Napi::Value LoadModel(const Napi::CallbackInfo& info);
 
 }  // namespace unet::js

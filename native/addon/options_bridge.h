@@ -9,8 +9,8 @@
 #include "core/metrics/metrics.h"
 #include "core/model/unet.h"
 #include "core/training/augment.h"
+#include "core/training/fit.h"
 #include "core/training/optimizer.h"
-#include "core/training/trainer.h"
 
 namespace unet::js {
 

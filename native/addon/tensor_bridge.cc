@@ -1,5 +1,7 @@
 #include "addon/tensor_bridge.h"
 
+#include "addon/js_values.h"
+
 #include <cmath>
 #include <limits>
 
@@ -36,7 +38,7 @@ std::vector<int64_t> readShape(Napi::Env env, const Napi::Value& value, const st
   for (uint32_t i = 0; i < array.Length(); ++i) {
     const auto item = array.Get(i);
     const double size = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
-    if (!(size >= 0) || size != std::floor(size) || size > 9007199254740991.0) {
+    if (!(size >= 0) || size != std::floor(size) || size > kMaxSafeInteger) {
       typeError(env, name + ".shape[" + std::to_string(i) + "]: expected a non-negative integer");
     }
     shape.push_back(static_cast<int64_t>(size));
@@ -110,8 +112,8 @@ BorrowedTensor tensorFromJs(const Napi::Value& value, const std::string& name) {
   return borrowed;
 }
 
-Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
-  tensor = tensor.detach().to(torch::kCPU);
+torch::Tensor toJsLayout(const torch::Tensor& result) {
+  auto tensor = result.detach().to(torch::kCPU);
   const auto type = tensor.scalar_type();
   if (type == torch::kBool) {
     tensor = tensor.to(torch::kUInt8);
@@ -119,7 +121,11 @@ Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
              type != torch::kInt64) {
     tensor = tensor.to(torch::kFloat32);
   }
-  tensor = tensor.contiguous();
+  return tensor.contiguous();
+}
+
+Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
+  tensor = toJsLayout(tensor);  // a no-op for results made ready on the compute thread
   const auto byteLength = static_cast<size_t>(tensor.numel()) * tensor.element_size();
   Napi::ArrayBuffer buffer;
   if (byteLength == 0) {
@@ -146,7 +152,7 @@ Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor) {
 }
 
 Napi::Value tensorOrNumberToJs(Napi::Env env, const torch::Tensor& tensor) {
-  if (tensor.dim() == 0) return Napi::Number::New(env, tensor.to(torch::kCPU).to(torch::kFloat64).item<double>());
+  if (tensor.dim() == 0) return Napi::Number::New(env, tensor.item<double>());
   return tensorToJs(env, tensor);
 }
 

@@ -20,7 +20,11 @@ struct BorrowedTensor {
 // Throws TypeError or RangeError naming `name` when data, shape or their agreement is wrong.
 BorrowedTensor tensorFromJs(const Napi::Value& value, const std::string& name);
 
-// { data, shape, dtype } on the CPU; bool becomes uint8, other dtypes are converted to float32.
+// A result as tensorToJs wraps it: detached, on the CPU, contiguous, in a dtype JS has an array for (bool becomes
+// uint8, other dtypes float32). Libtorch work: call it on the compute thread.
+torch::Tensor toJsLayout(const torch::Tensor& tensor);
+
+// { data, shape, dtype } over the memory of a tensor in toJsLayout (no copy).
 Napi::Object tensorToJs(Napi::Env env, torch::Tensor tensor);
 
 // A 0-d tensor becomes a number; anything else a tensor object.

@@ -1,4 +1,4 @@
-// Reuse of CPU memory across inference calls. Pure libtorch: no N-API here.
+// Reuse of CPU memory across inference calls.
 // Every predict call allocates the same activation sizes again. From malloc, blocks of megabytes are mapped
 // afresh (or trimmed back to the system when freed) and the kernel zeroes their pages at first touch: that cost
 // a third of a 256x256 prediction here. While a CpuBlockCache::Scope is alive, libtorch's CPU tensors come from

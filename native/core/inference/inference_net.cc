@@ -304,7 +304,6 @@ torch::Tensor InferenceNet::forwardPacked(const torch::Tensor& x) const {
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& x) {
   if (!prepacked_) return twin_->forward(x);
-  twin_->checkInput(x);
   return forwardAtMultiple(x, twin_->sizeMultiple(), [this](const torch::Tensor& aligned) {
     const int64_t images = aligned.size(0), height = aligned.size(2), width = aligned.size(3);
     const int64_t chunk = std::max<int64_t>(1, kChunkPixels / (height * width));

@@ -1,4 +1,4 @@
-// The network predict runs: a snapshot of a model's weights made for inference. Pure libtorch: no N-API here.
+// The network predict runs: a snapshot of a model's weights made for inference.
 // - batch norm (eval statistics) folded into the convolution before it;
 // - on a CPU whose libtorch has oneDNN (batch norm or none): the convolutions are oneDNN's, their weights
 //   reordered once (prepacked) for channels-last activations, ReLU fused into them; the transposed
@@ -30,7 +30,6 @@ class InferenceNet {
   torch::Tensor forward(const torch::Tensor& x);
 
   const UNetOptions& options() const { return twin_->options(); }
-  void checkInput(const torch::Tensor& x) const { twin_->checkInput(x); }
 
  private:
   struct PackedConv {

@@ -92,7 +92,6 @@ torch::Tensor logitsOf(InferenceNet& net, const torch::Tensor& images, const Pre
 
 torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options) {
   options.validate();
-  net.checkInput(images);
   const int64_t pixels = images.size(0) * images.size(2) * images.size(3);
   if (options.maxPixels > 0 && pixels > options.maxPixels) {
     throw std::invalid_argument("images: " + std::to_string(pixels) +

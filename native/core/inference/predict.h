@@ -1,4 +1,4 @@
-// Inference: what model.predict runs. Pure libtorch: no N-API here.
+// Inference: what model.predict runs.
 // - a frozen twin of the model for eval: batch norm folded into the convolutions it follows;
 // - any image size (reflect-padded to a multiple of 2^depth by UNet::forward, cropped back);
 // - MONAI's sliding_window_inference for large images (step = size x (1 - overlap), Gaussian or constant
@@ -40,7 +40,8 @@ torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale
 // MONAI's dense_patch_slices start offsets along one dimension.
 std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double overlap);
 
-// images: N x C x H x W float on the model's device. Runs under inference mode.
+// images: N x C x H x W float on the model's device, checked by the caller (Model::predict). Runs under inference
+// mode.
 torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options);
 
 }  // namespace unet

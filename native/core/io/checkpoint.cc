@@ -586,10 +586,10 @@ void saveCheckpoint(const std::string& path, const CheckpointData& checkpoint) {
   root.insert("format", kFormatMarker);
   root.insert("version", kFormatVersion);
   root.insert("options", optionsToDict(checkpoint.options));
-  root.insert("modelState", toTensorDict(checkpoint.modelState, "modelState"));
+  root.insert("modelState", toTensorDict(checkpoint.stateDict, "modelState"));
   root.insert("optimizer", checkpoint.optimizer);
-  root.insert("optimizerState", toTensorDict(checkpoint.optimizerState, "optimizerState"));
-  root.insert("trainingState", checkpoint.trainingState);
+  root.insert("optimizerState", toTensorDict(checkpoint.optimizerSlots, "optimizerState"));
+  root.insert("trainingState", checkpoint.progress);
   writeFileAtomically(path, torch::pickle_save(root));
 }
 
@@ -600,11 +600,23 @@ CheckpointData loadCheckpoint(const std::string& path) {
   const FieldReader fields(path, "", root.toGenericDict());
   CheckpointData checkpoint;
   checkpoint.options = optionsFromDict(fields.dict("options"));
-  checkpoint.modelState = fields.tensors("modelState");
+  checkpoint.stateDict = fields.tensors("modelState");
   checkpoint.optimizer = fields.text("optimizer");
-  checkpoint.optimizerState = fields.tensors("optimizerState");
-  checkpoint.trainingState = fields.text("trainingState");
+  checkpoint.optimizerSlots = fields.tensors("optimizerState");
+  checkpoint.progress = fields.text("trainingState");
   return checkpoint;
+}
+
+CheckpointData makeCheckpoint(UNet& model, const TrainingProgress& progress) {
+  CheckpointData data;
+  data.options = model->options();
+  data.stateDict = stateDictOf(*model);
+  if (progress.optimizer) {
+    data.optimizer = progress.optimizer->options().name;
+    data.optimizerSlots = progress.optimizer->slots();
+  }
+  data.progress = encodeProgress(progress);
+  return data;
 }
 
 void exportStateDict(const std::string& path, const std::map<std::string, torch::Tensor>& state) {
@@ -618,7 +630,7 @@ std::map<std::string, torch::Tensor> importStateDict(const std::string& path) {
   return *state;
 }
 
-std::map<std::string, torch::Tensor> namedState(torch::nn::Module& module) {
+std::map<std::string, torch::Tensor> stateDictOf(torch::nn::Module& module) {
   TensorMap state;
   auto add = [&](const std::string& name, const torch::Tensor& tensor) {
     // One copy either way: a device tensor is copied by .to(kCPU), a CPU one by clone().
@@ -629,7 +641,7 @@ std::map<std::string, torch::Tensor> namedState(torch::nn::Module& module) {
   return state;
 }
 
-void loadNamedState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& state) {
+void loadStateDict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& state) {
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // destination, source
   std::set<std::string> expected;
   std::string missing, unexpected, mismatched;

@@ -1,4 +1,4 @@
-// Model files (pure libtorch: no N-API here):
+// Model files:
 // - checkpoints: one file with the configuration, the weights and, for resuming, the optimiser state and the
 //   epoch; written atomically (a temporary file, flushed, then renamed), so a crash never leaves a half file;
 // - PyTorch interop: state dicts in torch.save's format, read by Python's torch.load and written by torch.save.
@@ -11,16 +11,21 @@
 #include <string>
 
 #include "core/model/unet.h"
+#include "core/training/progress.h"
 
 namespace unet {
 
+// The file keeps the entry names of its first format ("modelState", "optimizerState", "trainingState").
 struct CheckpointData {
   UNetOptions options;
-  std::map<std::string, torch::Tensor> modelState;      // parameters and buffers by name (UNet's names)
+  std::map<std::string, torch::Tensor> stateDict;       // parameters and buffers by name (UNet's names)
   std::string optimizer;                                // "" when the file holds no optimiser state
-  std::map<std::string, torch::Tensor> optimizerState;  // flat, by the trainer's own keys
-  std::string trainingState;  // JSON text of the trainer's progress (epoch, best score, history, schedule...)
+  std::map<std::string, torch::Tensor> optimizerSlots;  // Optimizer::slots()
+  std::string progress;                                 // encodeProgress's lines
 };
+
+// The model, its optimiser and its training progress, as saveCheckpoint takes them.
+CheckpointData makeCheckpoint(UNet& model, const TrainingProgress& progress);
 
 // Writes atomically: path + ".tmp-<pid>" is written and flushed, then renamed over path.
 void saveCheckpoint(const std::string& path, const CheckpointData& checkpoint);
@@ -37,7 +42,7 @@ void exportStateDict(const std::string& path, const std::map<std::string, torch:
 std::map<std::string, torch::Tensor> importStateDict(const std::string& path);
 
 // The named parameters and buffers of a module, and loading them back with every name and shape checked first.
-std::map<std::string, torch::Tensor> namedState(torch::nn::Module& module);
-void loadNamedState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& state);
+std::map<std::string, torch::Tensor> stateDictOf(torch::nn::Module& module);
+void loadStateDict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& stateDict);
 
 }  // namespace unet

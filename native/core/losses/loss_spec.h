@@ -1,5 +1,4 @@
 // One loss with its options, chosen by name: what the model's training and gradient code is handed.
-// Pure libtorch: no N-API here.
 #pragma once
 
 #include <string>

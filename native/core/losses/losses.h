@@ -1,5 +1,4 @@
 // Segmentation losses with MONAI's semantics (monai/losses): same options, same defaults, same numbers.
-// Pure libtorch: no N-API here.
 #pragma once
 
 #include <torch/torch.h>

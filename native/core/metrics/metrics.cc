@@ -75,6 +75,14 @@ std::pair<torch::Tensor, torch::Tensor> meanOfValid(const torch::Tensor& values,
   return {torch::where(count > 0, sum / count, filled(count, 0.0)), count};
 }
 
+// Class-index targets (N1...) are one-hot encoded to match a multi-channel prediction, so callers can pass label
+// maps as they are.
+torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target) {
+  const bool indices = !target.is_floating_point() && target.dim() == pred.dim() && target.size(1) == 1;
+  if (indices && pred.size(1) > 1) return oneHot(target, pred.size(1));
+  return target;
+}
+
 }  // namespace
 
 MetricReduction parseMetricReduction(const std::string& name) {
@@ -91,7 +99,9 @@ MetricReduction parseMetricReduction(const std::string& name) {
       name + "\"");
 }
 
-torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options) {
+torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& indicesOrOneHot,
+                         const OverlapMetricOptions& options) {
+  const auto target = matchPrediction(pred, indicesOrOneHot);
   requireOverlapShape(pred, target);
   torch::Tensor predicted;
   torch::Tensor truth;
@@ -115,7 +125,9 @@ torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target,
   return reduceMetric(torch::where(truthSum > 0, dice, empty), options.reduction);
 }
 
-torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options) {
+torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& indicesOrOneHot,
+                        const OverlapMetricOptions& options) {
+  const auto target = matchPrediction(pred, indicesOrOneHot);
   requireOverlapShape(pred, target);
   // MONAI's ignore_background keeps a single channel
   const int64_t first = options.includeBackground || pred.size(1) == 1 ? 0 : 1;

@@ -1,5 +1,5 @@
 // Segmentation metrics with MONAI's semantics (monai/metrics: DiceMetric, MeanIoU, do_metric_reduction)
-// plus the seeds' MaskIoU. Pure libtorch: no N-API here.
+// plus the seeds' MaskIoU.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,7 +18,8 @@ struct OverlapMetricOptions {
   MetricReduction reduction = MetricReduction::Mean;
 };
 
-// pred and target: binarised or one-hot NC[spatial...] of the same shape.
+// pred: binarised or one-hot NC[spatial...]; target: the same shape, or class indices N1[spatial...] (one-hot
+// encoded to pred's channels when it has several).
 torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options);
 torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options);
 

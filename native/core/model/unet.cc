@@ -261,4 +261,9 @@ void requireFinite(const torch::Tensor& tensor, const std::string& name) {
   }
 }
 
+void checkImages(const UNetImpl& model, const torch::Tensor& images, const std::string& name) {
+  model.checkInput(images);
+  requireFinite(images, name);
+}
+
 }  // namespace unet

@@ -1,5 +1,5 @@
 // The U-Net (Ronneberger et al., 2015) built from four named blocks, as in milesial/Pytorch-UNet:
-// DoubleConv, Down, Up and OutConv. Pure libtorch: no N-API here.
+// DoubleConv, Down, Up and OutConv.
 // Parameter names match test/reference/unet.py so that weights move between the two.
 #pragma once
 
@@ -126,5 +126,8 @@ torch::Tensor forwardAtMultiple(const torch::Tensor& x, int64_t multiple,
 // NaN or Inf in images or masks would silently poison the logits (and, in training, the weights).
 // Throws std::invalid_argument "<name>: contains NaN or Inf values"; integer tensors always pass.
 void requireFinite(const torch::Tensor& tensor, const std::string& name);
+
+// Images a model can take: UNet::checkInput's rank, channels and size (its messages say "x"), and finite values.
+void checkImages(const UNetImpl& model, const torch::Tensor& images, const std::string& name);
 
 }  // namespace unet

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/runtime/compute_thread.h"
+
 namespace unet {
 
 namespace {
@@ -46,7 +48,7 @@ BackendInfo backendInfo() {
   info.torchVersion = TORCH_VERSION;
   info.cuda = torch::cuda::is_available();
   info.cudaDevices = info.cuda ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
-  info.threads = at::get_num_threads();
+  info.threads = ComputeThread::instance().threads();
   info.blas = describeBlas();
   return info;
 }
@@ -56,11 +58,6 @@ int64_t availableCores() {
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
   const unsigned hardware = std::thread::hardware_concurrency();
   return hardware > 0 ? hardware : 1;
-}
-
-void setThreads(int64_t threads) {
-  if (threads < 1 || threads > 1024) throw std::invalid_argument("threads: expected an integer from 1 to 1024");
-  at::set_num_threads(static_cast<int>(threads));
 }
 
 torch::Device parseDevice(const std::string& name) {

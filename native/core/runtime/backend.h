@@ -1,4 +1,4 @@
-// What libtorch runs on here: version, devices, threads and BLAS. Pure libtorch: no N-API here.
+// What libtorch runs on here: version, devices, the compute thread's intra-op threads and BLAS.
 #pragma once
 
 #include <torch/torch.h>
@@ -19,9 +19,6 @@ BackendInfo backendInfo();
 
 // Cores this process may run on (its affinity mask, so containers and taskset are respected).
 int64_t availableCores();
-
-// libtorch's intra-op threads; libgomp may start with one, so the addon sets this at load.
-void setThreads(int64_t threads);
 
 // "auto" (CUDA when present, else CPU) | "cpu" | "cuda" | "cuda:N"; throws naming "device" when unavailable.
 torch::Device parseDevice(const std::string& name);

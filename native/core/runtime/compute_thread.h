@@ -1,15 +1,14 @@
-// One long-lived thread that runs every libtorch job of the process, in the order submitted. libuv would
-// spread jobs over its pool threads, each with its own OpenMP team: teams left spinning on another thread
-// fight the running one for the cores (a batch-8 forward took 925 ms that way, 737 ms on one thread).
-// Pure C++: no N-API here.
+// One long-lived thread that runs every libtorch job of the process, in the order posted. libuv would spread jobs
+// over its pool threads, each with its own OpenMP team: teams left spinning on another thread fight the running one
+// for the cores (a batch-8 forward took 925 ms that way, 737 ms on one thread). Nobody waits for a job: it reports
+// its own end (the addon settles its Promise through a thread-safe function), so no libuv pool thread is held.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
-#include <thread>
 
 namespace unet {
 
@@ -17,17 +16,27 @@ class ComputeThread {
  public:
   static ComputeThread& instance();
 
-  // Runs `job` on the compute thread and waits for it; an exception thrown by the job is rethrown here.
-  void run(std::function<void()> job);
+  // Queues `job` behind those already posted and returns at once. The job must catch its own exceptions.
+  void post(std::function<void()> job);
+
+  // libgomp keeps the intra-op thread count per thread, so it is set on this thread, between jobs: at once when no
+  // job is running (the call then waits the microseconds that takes), else right after the running job, which
+  // keeps its threads. Throws std::invalid_argument outside 1 to 1024.
+  void setThreads(int64_t threads);
+
+  // The intra-op threads as this thread read them back from libtorch after setting them.
+  int64_t threads();
 
  private:
   ComputeThread();
   void loop();
 
   std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::packaged_task<void()>> queue_;
-  std::thread thread_;
+  std::condition_variable ready_;    // a job or a thread count is waiting
+  std::condition_variable applied_;  // a thread count was set
+  std::deque<std::function<void()>> queue_;
+  bool running_ = false;
+  int64_t requested_, set_ = 0, threads_ = 0;
 };
 
 }  // namespace unet

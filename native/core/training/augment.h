@@ -1,4 +1,4 @@
-// Batched data augmentation on the model's device (pure libtorch: no N-API here). Geometric transforms move
+// Batched data augmentation on the model's device. Geometric transforms move
 // images and masks together, masks with nearest sampling so labels stay labels; intensity transforms touch
 // images only. Every random draw comes from the generator passed in, so a seed reproduces a run on CPU.
 #pragma once

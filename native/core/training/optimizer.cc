@@ -79,14 +79,14 @@ void Optimizer::sgdStep(const std::string& name, torch::Tensor& parameter, torch
   parameter.add_(gradient, -o.lr);
 }
 
-std::map<std::string, torch::Tensor> Optimizer::state() const {
+std::map<std::string, torch::Tensor> Optimizer::slots() const {
   std::map<std::string, torch::Tensor> state;
   for (const auto& [key, slot] : slots_) state[key] = slot.detach().to(torch::kCPU).clone();
   state["step"] = torch::tensor(steps_, torch::kInt64);
   return state;
 }
 
-void Optimizer::loadState(const std::map<std::string, torch::Tensor>& state) {
+void Optimizer::loadSlots(const std::map<std::string, torch::Tensor>& state) {
   auto step = state.find("step");
   if (step == state.end()) throw std::invalid_argument("optimizer state: no 'step' entry");
   std::map<std::string, torch::Tensor> slots;

@@ -1,6 +1,5 @@
 // Adam, AdamW and SGD written out with PyTorch's update rules (torch.optim, single-tensor path), so a run
-// matches PyTorch eager step for step and the state has plain names for checkpoints.
-// Pure libtorch: no N-API here.
+// matches PyTorch eager step for step and the slots have plain names for checkpoints.
 #pragma once
 
 #include <torch/torch.h>
@@ -38,8 +37,8 @@ class Optimizer {
   const OptimizerOptions& options() const { return options_; }
 
   // "<parameter>.<slot>" -> tensor (slots: exp_avg, exp_avg_sq, momentum_buffer) and "step" (int64).
-  std::map<std::string, torch::Tensor> state() const;
-  void loadState(const std::map<std::string, torch::Tensor>& state);  // throws std::invalid_argument on a mismatch
+  std::map<std::string, torch::Tensor> slots() const;
+  void loadSlots(const std::map<std::string, torch::Tensor>& slots);  // throws std::invalid_argument on a mismatch
 
  private:
   void adamStep(const std::string& name, torch::Tensor& parameter, torch::Tensor gradient);

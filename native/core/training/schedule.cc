@@ -47,10 +47,10 @@ void LearningRateSchedule::afterEpoch(double monitoredLoss) {
   }
 }
 
-void LearningRateSchedule::restore(const State& state) {
-  plateauLr_ = state.lr;
-  best_ = state.best;
-  badEpochs_ = state.badEpochs;
+void LearningRateSchedule::restore(const Plateau& plateau) {
+  plateauLr_ = plateau.lr;
+  best_ = plateau.best;
+  badEpochs_ = plateau.badEpochs;
 }
 
 }  // namespace unet

@@ -1,6 +1,5 @@
 // Learning-rate schedules by epoch, with PyTorch's rules: constant, ReduceLROnPlateau, cosine annealing
 // (CosineAnnealingLR with T_max = epochs) and nnU-Net's poly ((1 - epoch / epochs)^0.9).
-// Pure libtorch: no N-API here.
 #pragma once
 
 #include <cstdint>
@@ -26,13 +25,13 @@ class LearningRateSchedule {
   // After an epoch: plateau watches `monitoredLoss` (lower is better); the others ignore it.
   void afterEpoch(double monitoredLoss);
 
-  // Plateau's progress, for checkpoints.
-  struct State {
+  // The plateau rule's progress, for checkpoints.
+  struct Plateau {
     double lr = 0, best = 0;
     int64_t badEpochs = 0;
   };
-  State state() const { return {plateauLr_, best_, badEpochs_}; }
-  void restore(const State& state);
+  Plateau plateau() const { return {plateauLr_, best_, badEpochs_}; }
+  void restore(const Plateau& plateau);
 
  private:
   ScheduleOptions options_;

@@ -1,0 +1,78 @@
+#include "addon/job.h"
+
+#include "addon/addon_data.h"
+#include "core/runtime/compute_thread.h"
+
+namespace unet::js {
+
+Job::Job(Napi::Env env, std::string operation)
+    : operation_(std::move(operation)),
+      deferred_(Napi::Promise::Deferred::New(env)),
+      channel_(AddonData::Of(env).jsThread) {}
+
+Napi::Promise Job::Queue() {
+  auto promise = deferred_.Promise();
+  channel_->JobQueued(promise.Env());
+  ComputeThread::instance().post([this] { Execute(); });
+  return promise;
+}
+
+torch::Tensor Job::Borrow(BorrowedTensor&& borrowed) {
+  keepAlive_.push_back(std::move(borrowed.owner));
+  if (borrowed.tensor.numel() > 0) borrowedMemory_.push_back(borrowed.tensor.storage().data());
+  return borrowed.tensor;
+}
+
+torch::Tensor Job::Owned(const torch::Tensor& result) const {
+  if (!result.defined() || result.numel() == 0 || !result.device().is_cpu()) return result;
+  for (const void* borrowed : borrowedMemory_) {
+    if (result.storage().data() == borrowed) return result.clone();
+  }
+  return result;
+}
+
+void Job::Execute() {
+  const bool ran = channel_->RunIfOpen([this] {
+    try {
+      Run();
+    } catch (...) {
+      failure_ = describeCurrentException();
+    }
+  });
+  // Once the environment is gone its references cannot be released: the job is left alone, not deleted.
+  if (ran) channel_->Send(this);
+}
+
+void Job::Deliver(Napi::Env env) {
+  if (failure_) {
+    CaughtError failure = *failure_;
+    failure.message = operation_ + ": " + failure.message;
+    deferred_.Reject(toJsError(env, failure).Value());
+  } else {
+    try {
+      deferred_.Resolve(Result(env));
+    } catch (const Napi::Error& error) {
+      deferred_.Reject(error.Value());
+    } catch (...) {
+      deferred_.Reject(toJsError(env, describeCurrentException()).Value());
+    }
+  }
+  channel_->JobDone(env);
+}
+
+Napi::Promise queueAction(Napi::Env env, std::string operation, std::function<void()> work) {
+  auto task = std::make_unique<Task<Nothing>>(env, std::move(operation),
+                                              [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
+  task->SetWork([work = std::move(work)] {
+    work();
+    return Nothing{};
+  });
+  return task.release()->Queue();
+}
+
+std::unique_ptr<Task<torch::Tensor>> tensorTask(Napi::Env env, std::string operation) {
+  return std::make_unique<Task<torch::Tensor>>(
+      env, std::move(operation), [](Napi::Env env, torch::Tensor& result) { return tensorOrNumberToJs(env, result); });
+}
+
+}  // namespace unet::js

@@ -1,0 +1,20 @@
+// Loss and overlap scores of a model on data in eval mode: fit's validation and model.evaluate.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "core/losses/loss_spec.h"
+#include "core/model/unet.h"
+
+namespace unet {
+
+// Loss and mean per-image Dice and IoU. Masks as prepareMasks returns them. Dice and IoU leave the background
+// out for several classes (it would dominate them) and keep it for one; images whose truth is empty for every
+// scored class do not count (MONAI's ignore_empty).
+struct Evaluation {
+  double loss, dice, iou;
+};
+Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
+                    int64_t batchSize);
+
+}  // namespace unet

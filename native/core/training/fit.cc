@@ -1,0 +1,187 @@
+#include "core/training/fit.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/io/checkpoint.h"
+#include "core/training/evaluate.h"
+#include "core/training/masks.h"
+#include "core/training/step.h"
+
+namespace unet {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void checkOptions(const FitOptions& options) {
+  if (options.epochs < 1 || options.epochs > 1000000) throw std::invalid_argument("epochs: expected an integer >= 1");
+  if (options.batchSize < 1) throw std::invalid_argument("batchSize: expected an integer >= 1");
+  if (!(options.gradClip >= 0)) throw std::invalid_argument("gradClip: expected a number >= 0");
+  if (options.earlyStoppingPatience < 0)
+    throw std::invalid_argument("earlyStopping.patience: expected an integer >= 0");
+  const auto& monitor = options.checkpointMonitor;
+  if (monitor != "valDice" && monitor != "valIoU" && monitor != "valLoss" && monitor != "loss") {
+    throw std::invalid_argument("checkpoint.monitor: expected 'valDice', 'valIoU', 'valLoss' or 'loss'");
+  }
+  requireScalarLoss(options.loss);
+  options.optimizer.validate();
+  options.schedule.validate();
+  options.augment.validate();
+}
+
+struct Split {
+  torch::Tensor images, masks, valImages, valMasks;
+};
+
+// A seeded random fraction for validation when no validation set is given: the same seed, the same split.
+Split splitData(const torch::Tensor& images, const torch::Tensor& masks, double fraction, uint64_t seed) {
+  const int64_t count = images.size(0);
+  if (fraction <= 0) return {images, masks, {}, {}};
+  const int64_t validation = std::llround(static_cast<double>(count) * fraction);
+  if (validation < 1 || validation >= count) {
+    throw std::invalid_argument("validationSplit: " + std::to_string(fraction) + " of " + std::to_string(count) +
+                                " images leaves no image for training or for validation");
+  }
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto order = torch::randperm(count, generator, torch::kLong).to(images.device());
+  const auto train = order.slice(0, 0, count - validation), held = order.slice(0, count - validation);
+  return {images.index_select(0, train), masks.index_select(0, train), images.index_select(0, held),
+          masks.index_select(0, held)};
+}
+
+double monitored(const EpochRecord& record, const std::string& monitor) {
+  if (monitor == "valDice") return record.valDice;
+  if (monitor == "valIoU") return record.valIoU;
+  if (monitor == "valLoss") return record.valLoss;
+  return record.loss;
+}
+
+bool improves(double value, double best, const std::string& monitor) {
+  if (std::isnan(value)) return false;
+  if (std::isnan(best)) return true;
+  const bool lowerIsBetter = monitor == "valLoss" || monitor == "loss";
+  return lowerIsBetter ? value < best : value > best;
+}
+
+}  // namespace
+
+FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, const FitOptions& options,
+              const FitCallbacks& callbacks) {
+  checkOptions(options);
+  const auto device = model->parameters().front().device();
+  const int64_t classes = model->options().classes;
+  if (data.images.size(0) == 0) throw std::invalid_argument("images: the dataset is empty");
+  const auto images = data.images.to(device, torch::kFloat32);
+  checkImages(*model, images, "images");
+  auto split =
+      splitData(images, prepareMasks(data.masks, classes, images, "masks"), data.validationSplit, options.seed);
+  if (data.valImages.defined()) {
+    split.valImages = data.valImages.to(device, torch::kFloat32);
+    checkImages(*model, split.valImages, "validation.images");
+    split.valMasks = prepareMasks(data.valMasks, classes, split.valImages, "validation.masks");
+  }
+  const bool hasValidation = split.valImages.defined();
+
+  if (!options.resumeFrom.empty()) {
+    auto checkpoint = loadCheckpoint(options.resumeFrom);
+    loadStateDict(*model, checkpoint.stateDict);
+    useChannelsLast(model);
+    decodeProgress(checkpoint.progress, progress);
+    progress.optimizer = std::make_unique<Optimizer>(namedParameters(model), options.optimizer);
+    if (checkpoint.optimizer == options.optimizer.name) progress.optimizer->loadSlots(checkpoint.optimizerSlots);
+  } else {
+    progress = TrainingProgress();
+    useChannelsLast(model);
+    progress.optimizer = std::make_unique<Optimizer>(namedParameters(model), options.optimizer);
+  }
+  Optimizer& optimizer = *progress.optimizer;
+  LearningRateSchedule schedule(options.schedule, options.optimizer.lr, options.epochs);
+  if (!options.resumeFrom.empty()) schedule.restore(progress.plateau);
+
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  FitResult result;
+  const int64_t trainCount = split.images.size(0);
+  int64_t step = 0;
+  bool stoppedEarly = false;
+  for (int64_t epoch = progress.epochsDone; epoch < options.epochs && !stoppedEarly; ++epoch) {
+    if (callbacks.stopRequested && callbacks.stopRequested()) {  // before this epoch changes any state
+      result.aborted = true;
+      break;
+    }
+    // Seeding by epoch makes a resumed run draw what an uninterrupted one would have.
+    generator.set_current_seed(options.seed * 1000003u + static_cast<uint64_t>(epoch));
+    torch::manual_seed(options.seed * 7919u + static_cast<uint64_t>(epoch));  // dropout
+    const auto started = Clock::now();
+    optimizer.setLearningRate(schedule.forEpoch(epoch));
+    model->train();
+    const auto order = options.shuffle ? torch::randperm(trainCount, generator, torch::kLong)
+                                       : torch::arange(trainCount, torch::kLong);
+    double lossSum = 0;
+    int64_t seen = 0;
+    for (int64_t start = 0; start < trainCount; start += options.batchSize) {
+      if (callbacks.stopRequested && callbacks.stopRequested()) {
+        result.aborted = true;
+        break;
+      }
+      const auto batch = order.slice(0, start, start + options.batchSize).to(device);
+      auto x = split.images.index_select(0, batch), y = split.masks.index_select(0, batch);
+      if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
+      const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
+      const double loss =
+          optimise(model, optimizer, x, y, options.loss, options.gradClip, where, options.mixedPrecision);
+      lossSum += loss * static_cast<double>(x.size(0));
+      seen += x.size(0);
+      ++step;
+      if (callbacks.onBatchEnd) callbacks.onBatchEnd(step, epoch + 1, loss);
+    }
+    if (result.aborted) break;
+    const double trainSeconds = secondsSince(started);
+
+    EpochRecord record;
+    record.epoch = epoch + 1;
+    record.loss = lossSum / static_cast<double>(seen);
+    record.lr = optimizer.learningRate();
+    record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
+    record.valLoss = record.valDice = record.valIoU = std::nan("");
+    if (hasValidation) {
+      const auto scores = evaluate(model, split.valImages, split.valMasks, options.loss, options.batchSize);
+      record.valLoss = scores.loss;
+      record.valDice = scores.dice;
+      record.valIoU = scores.iou;
+    }
+    record.seconds = secondsSince(started);
+    schedule.afterEpoch(hasValidation ? record.valLoss : record.loss);
+    progress.plateau = schedule.plateau();
+    progress.epochsDone = epoch + 1;
+    progress.history.push_back(record);
+    result.history.push_back(record);
+
+    if (!options.checkpointPath.empty() &&
+        improves(monitored(record, options.checkpointMonitor), progress.bestMonitored, options.checkpointMonitor)) {
+      progress.bestMonitored = monitored(record, options.checkpointMonitor);
+      saveCheckpoint(options.checkpointPath, makeCheckpoint(model, progress));
+    }
+    if (options.earlyStoppingPatience > 0 && hasValidation) {
+      if (improves(record.valDice, progress.bestValDice, "valDice")) {
+        progress.bestValDice = record.valDice;
+        progress.epochsWithoutImprovement = 0;
+      } else if (++progress.epochsWithoutImprovement >= options.earlyStoppingPatience) {
+        stoppedEarly = true;
+      }
+    }
+    if (callbacks.onEpochEnd) callbacks.onEpochEnd(record);
+  }
+  model->eval();
+  result.history = progress.history;
+  return result;
+}
+
+}  // namespace unet

@@ -1,0 +1,115 @@
+#include "core/training/step.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "core/training/masks.h"
+
+namespace unet {
+
+namespace {
+
+// bf16 autocast on CUDA while it lives (thread-local, so it covers only this job's forward pass and loss).
+class CudaAutocast {
+ public:
+  explicit CudaAutocast(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+#endif
+  }
+  ~CudaAutocast() {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, torch::Tensor>> namedParameters(UNet& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> parameters;
+  for (const auto& item : model->named_parameters()) parameters.emplace_back(item.key(), item.value());
+  return parameters;
+}
+
+// On the CPU, oneDNN runs the convolutions and their gradients about a fifth faster on channels-last weights and
+// activations (a 256x256 step of the reference U-Net in PyTorch 1.13: 2.6 s -> 2.0 s). Only the layout changes.
+void useChannelsLast(UNet& model) {
+  torch::NoGradGuard noGrad;
+  for (auto& parameter : model->parameters()) {
+    if (parameter.dim() == 4 && parameter.device().is_cpu() &&
+        !parameter.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+      parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
+torch::Tensor channelsLastOnCpu(const torch::Tensor& images) {
+  return images.is_cpu() && images.dim() == 4 ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images;
+}
+
+double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
+                const LossSpec& lossSpec, double gradClip, const std::string& where, bool mixedPrecision) {
+  torch::Tensor loss;
+  {
+    CudaAutocast autocast(mixedPrecision && images.is_cuda());
+    // The loss in float32 whatever the logits' dtype: bf16 sums over whole images lose too much.
+    loss = computeLoss(lossSpec, model->forward(channelsLastOnCpu(images)).to(torch::kFloat32), masks);
+  }
+  if (loss.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for training");
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) {
+    throw std::runtime_error("the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") + " at " + where +
+                             "; the weights are those of the step before. Lower lr, set gradClip, or check "
+                             "the images and masks");
+  }
+  optimizer.zeroGrad();
+  loss.backward();
+  if (gradClip > 0) clipGradientNorm(namedParameters(model), gradClip);
+  optimizer.step();
+  return value;
+}
+
+double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& images, const torch::Tensor& masks,
+                 const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip) {
+  optimizer.validate();
+  requireScalarLoss(loss);
+  const auto device = model->parameters().front().device();
+  const auto x = images.to(device, torch::kFloat32);
+  checkImages(*model, x, "images");
+  const auto y = prepareMasks(masks, model->options().classes, x, "masks");
+  useChannelsLast(model);
+  if (!progress.optimizer || progress.optimizer->options().name != optimizer.name) {
+    progress.optimizer = std::make_unique<Optimizer>(namedParameters(model), optimizer);
+  }
+  progress.optimizer->setLearningRate(optimizer.lr);
+  model->train();
+  try {
+    const double value = optimise(model, *progress.optimizer, x, y, loss, gradClip, "this step");
+    model->eval();
+    return value;
+  } catch (...) {
+    model->eval();
+    throw;
+  }
+}
+
+}  // namespace unet

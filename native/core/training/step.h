@@ -1,0 +1,34 @@
+// One optimisation step, as fit runs it for every batch and trainStep for a batch that JS supplies: forward
+// (channels-last on the CPU), loss, backward, gradient clipping, optimiser step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/losses/loss_spec.h"
+#include "core/model/unet.h"
+#include "core/training/optimizer.h"
+#include "core/training/progress.h"
+
+namespace unet {
+
+// The model's parameters by name, as the optimiser takes them.
+std::vector<std::pair<std::string, torch::Tensor>> namedParameters(UNet& model);
+
+// Weights in the layout the CPU's convolution gradients are fastest in (values unchanged); no-op elsewhere.
+void useChannelsLast(UNet& model);
+torch::Tensor channelsLastOnCpu(const torch::Tensor& images);
+
+// One step on a batch whose masks prepareMasks has checked; returns the loss. A NaN or Inf loss throws
+// std::runtime_error naming `where`, before the weights change.
+double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
+                const LossSpec& loss, double gradClip, const std::string& where, bool mixedPrecision = false);
+
+// One step with the model's persistent optimiser (made on first use, or anew for another optimiser).
+double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& images, const torch::Tensor& masks,
+                 const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip);
+
+}  // namespace unet
