@@ -13,7 +13,7 @@ import {
   parseMaskMap,
   type Channels,
   type Geometry,
-} from '../image_io.js';
+} from './image_io.js';
 import { checkOptions, integer, oneOf, typeError, type Check } from '../validate.js';
 import { cacheFile, defaultCacheFolder, readCache, writeCache } from './cache.js';
 import type { Dataset } from './dataset.js';

@@ -2,9 +2,9 @@
 // Every function runs on a worker thread and returns a Promise, so a server's event loop stays free
 // even for large batches. reduction 'mean' | 'sum' resolves to a number, 'none' to a Tensor.
 import { lossSchemas, type LossName } from './loss_spec.js';
-import { native } from './native.js';
-import { checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions } from '../validate.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -1,7 +1,7 @@
 // A loss chosen by name with its options: what the model's gradients (and training) take. Mirrors
 // native/loss_spec.h.
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from './losses.js';
-import { boolean, checkOptions, integer, number, numberOrList, oneOf, type Check } from './validate.js';
+import { boolean, checkOptions, integer, number, numberOrList, oneOf, type Check } from '../validate.js';
 
 /** A loss chosen by name with its options, as the model's gradients (and training) take it. */
 export type LossSpec =

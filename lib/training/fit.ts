@@ -1,9 +1,9 @@
 // fit and trainStep: option checking and defaults, progress callbacks and cancellation. The loop itself
 // runs natively (native/trainer.cc, driven by native/fit_worker.cc).
 import { resolveAugment, type AugmentOptions } from './augment.js';
-import { checkLossSpec, type LossSpec } from './loss_spec.js';
-import { checkImages, checkTensor, type TensorLike } from './tensor.js';
-import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from './validate.js';
+import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
+import { checkImages, checkTensor, type TensorLike } from '../tensor.js';
+import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from '../validate.js';
 
 export interface TrainingData {
   /** N x C x H x W float images. */
@@ -80,7 +80,7 @@ export interface FitOptions extends OptimizerOptions {
   seed?: number;
   /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. */
   mixedPrecision?: boolean;
-  /** false (default), true (the defaults of lib/augment.ts) or chosen transforms. */
+  /** false (default), true (the defaults of lib/training/augment.ts) or chosen transforms. */
   augment?: boolean | AugmentOptions;
   validation?: TrainingData;
   /** A fraction of the training data held out for validation, chosen by `seed`. */

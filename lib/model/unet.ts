@@ -1,10 +1,10 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
-import { PredictBatcher } from './batcher.js';
-import { resolvePredictOptions, type PredictOptions } from './inference.js';
-import { checkLossSpec, type LossSpec } from './loss_spec.js';
-import { native, type NativeModel } from './native.js';
-import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
+import { PredictBatcher } from '../inference/batcher.js';
+import { resolvePredictOptions, type PredictOptions } from '../inference/predict.js';
+import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
+import { native, type NativeModel } from '../binding/loader.js';
+import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
 import {
   abortError,
   checkMasks,
@@ -17,8 +17,8 @@ import {
   type History,
   type TrainingData,
   type TrainStepOptions,
-} from './training.js';
-import { checkOptions, integer, number, oneOf, pattern, typeError, type Check } from './validate.js';
+} from '../training/fit.js';
+import { checkOptions, integer, number, oneOf, pattern, typeError, type Check } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';

@@ -1,10 +1,10 @@
 // Reading images and masks from files (PNG, JPEG, TIFF, WebP, through sharp) and writing masks as PNG.
 import sharp, { type Sharp } from 'sharp';
 
-import { writeFileAtomic, checkPath } from './files.js';
-import { hexColour, palette, type Colour } from './palette.js';
-import { checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions, integer, oneOf, rangeError } from './validate.js';
+import { writeFileAtomic, checkPath } from '../files.js';
+import { hexColour, palette, type Colour } from '../pictures/palette.js';
+import { checkTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions, integer, oneOf, rangeError } from '../validate.js';
 
 /** The file name endings read as images and masks (case-insensitive). */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];

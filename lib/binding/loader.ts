@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { TensorLike, Tensor } from './tensor.js';
-import type { EpochLogs, ProgressEvent } from './training.js';
+import type { TensorLike, Tensor } from '../tensor.js';
+import type { EpochLogs, ProgressEvent } from '../training/fit.js';
 
 export interface NativeModel {
   readonly config: NativeConfig;
@@ -105,7 +105,8 @@ interface SearchPlace {
   dirs(): string[];
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+// lib/binding/ under tsx, dist/binding/ once compiled: the package root is two levels up either way.
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const requireHere = createRequire(import.meta.url);
 
 const buildCommands = [

@@ -1,12 +1,12 @@
 // Pictures for people: panels of input | truth | prediction, masks drawn over images, and training curves.
 import sharp, { type OverlayOptions as Composite } from 'sharp';
 
-import { writeFileAtomic, checkPath } from './files.js';
-import { colourise, maskPlane } from './image_io.js';
+import { writeFileAtomic, checkPath } from '../files.js';
+import { colourise, maskPlane } from '../data/image_io.js';
 import { palette, type Colour } from './palette.js';
-import { checkTensor, type TensorLike } from './tensor.js';
-import type { EpochLogs } from './training.js';
-import { checkOptions, integer, number, boolean as booleanCheck, typeError } from './validate.js';
+import { checkTensor, type TensorLike } from '../tensor.js';
+import type { EpochLogs } from '../training/fit.js';
+import { checkOptions, integer, number, boolean as booleanCheck, typeError } from '../validate.js';
 
 export { palette, hexColour, type Colour } from './palette.js';
 

@@ -1,9 +1,9 @@
 // Augmentation options for fit. The transforms run natively, batched, on the model's device
 // (native/augment.cc): geometric ones move images and masks together (masks by nearest sampling, so labels
 // stay labels); intensity ones touch the images only.
-import { native } from './native.js';
-import { checkImages, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions, integer, number, type Check } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkImages, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions, integer, number, type Check } from '../validate.js';
 
 export interface AugmentOptions {
   /** Probability of a left-right flip of each image. */

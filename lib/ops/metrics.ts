@@ -1,8 +1,8 @@
 // Segmentation metrics with MONAI's semantics (DiceMetric, MeanIoU), the seeds' MaskIoU, pixel accuracy
 // and the confusion matrix. Like the losses, every function runs on a worker thread and returns a Promise.
-import { native } from './native.js';
-import { checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { boolean, checkOptions, integer, number, oneOf } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { boolean, checkOptions, integer, number, oneOf } from '../validate.js';
 
 export type MetricReduction = 'none' | 'mean' | 'sum' | 'mean_batch' | 'sum_batch' | 'mean_channel' | 'sum_channel';
 

@@ -1,0 +1,2 @@
+// Pictures for people: one file a kind of picture.
+export * from './panel.js';
