@@ -3,12 +3,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { loadImage, writeMask } from '../data/index.js';
+import { loadImage, standardise, writeMask } from '../data/index.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import type { PredictOptions } from '../inference/predict.js';
-import { overlay } from '../pictures/index.js';
 import { UNet } from '../model/unet.js';
-import { standardise } from '../data/preprocess.js';
+import { overlay } from '../pictures/index.js';
 import { createReporter, type OutputOptions } from './report.js';
 
 export interface PredictCommandOptions extends OutputOptions {

@@ -1,4 +1,5 @@
-// Data sets: folders of images and masks, the synthetic shapes, and splitting. One file per concern in data/.
+// Data sets: folders of images and masks, the synthetic shapes, splitting, image files and the CLI's
+// normalisation. One file per concern.
 export { loadFolder, MASK_SUFFIXES } from './folder.js';
 export type { LoadFolderOptions } from './folder.js';
 export { splitDataset, subsetDataset } from './dataset.js';
@@ -8,3 +9,4 @@ export type { ShapesOptions, ShapeObject, ShapeKind } from './shapes.js';
 export { defaultCacheFolder } from './cache.js';
 export { loadImage, writeMask, IMAGE_EXTENSIONS } from './image_io.js';
 export type { LoadImageOptions, WriteMaskOptions, Channels } from './image_io.js';
+export { standardise } from './preprocess.js';

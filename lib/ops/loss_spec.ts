@@ -82,3 +82,7 @@ export function checkLossSpec(spec: unknown, name: string): { lossName: LossName
   return { lossName: lossName as LossName, options };
 }
 
+/** The default loss: Dice + BCE for one class, Dice + CE for more (MONAI's DiceCELoss). */
+export function defaultLoss(classes: number): LossSpec {
+  return classes === 1 ? { name: 'diceCe', sigmoid: true } : { name: 'diceCe', softmax: true, toOnehotY: true };
+}

@@ -1,64 +1,20 @@
-// fit and trainStep: option checking and defaults, progress callbacks and cancellation. The loop itself
-// runs natively (native/trainer.cc, driven by native/fit_worker.cc).
-import { resolveAugment, type AugmentOptions } from './augment.js';
-import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
+// fit: its options checked and given their defaults, the data checked, and the loop over batches that JS
+// supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
+import type { UNet } from '../model/unet.js';
+import type { LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTensor, type TensorLike } from '../tensor.js';
 import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from '../validate.js';
+import { resolveAugment, type AugmentOptions } from './augment.js';
+import type { BatchLogs, EpochLogs, History } from './history.js';
+import { optimizerSchema, resolveOptimizer, type OptimizerOptions } from './optimizer.js';
+import { resolveSchedule, type ScheduleName, type ScheduleOptions } from './schedule.js';
+import { resolveLoss } from './train_step.js';
 
 export interface TrainingData {
   /** N x C x H x W float images. */
   images: TensorLike;
   /** N x 1 x H x W or N x H x W class indices (uint8, int32, int64), or float 0/1 for one class. */
   masks: TensorLike;
-}
-
-export interface EpochLogs {
-  /** 1-based. */
-  epoch: number;
-  /** Mean training loss over the epoch. */
-  loss: number;
-  lr: number;
-  imagesPerSecond: number;
-  /** null without validation data. */
-  valLoss: number | null;
-  /** Mean per-image Dice on the validation data (foreground classes; background too for one class). */
-  valDice: number | null;
-  valIoU: number | null;
-  seconds: number;
-}
-
-/** One entry an epoch. */
-export type History = EpochLogs[];
-
-export interface BatchLogs {
-  epoch: number;
-  loss: number;
-}
-
-export type OptimizerName = 'adam' | 'adamw' | 'sgd';
-export type ScheduleName = 'constant' | 'plateau' | 'cosine' | 'poly';
-
-export interface ScheduleOptions {
-  name: ScheduleName;
-  /** plateau: the learning rate is multiplied by this. Default 0.1. */
-  factor?: number;
-  /** plateau: epochs without a lower validation loss (training loss without validation) first. Default 10. */
-  patience?: number;
-  /** Floor of the learning rate. Default 0. */
-  minLr?: number;
-}
-
-export interface OptimizerOptions {
-  /** Default 'adam'. */
-  optimizer?: OptimizerName;
-  /** Default 1e-3 (adam, adamw) or 1e-2 (sgd). */
-  lr?: number;
-  /** L2 penalty (decoupled for adamw). Default 0 (adam, sgd) or 1e-2 (adamw). */
-  weightDecay?: number;
-  /** sgd. Default 0.9. */
-  momentum?: number;
-  /** sgd. Default false. */
-  nesterov?: boolean;
 }
 
 export interface FitOptions extends OptimizerOptions {
@@ -104,22 +60,8 @@ export interface FitOptions extends OptimizerOptions {
   signal?: AbortSignal;
 }
 
-export interface TrainStepOptions extends OptimizerOptions {
-  loss?: LossSpec;
-  gradClip?: number;
-}
-
-const positive = number(0, Infinity, { minExclusive: true });
 const nonNegative = number(0);
 const anything: Check = () => undefined;
-
-const optimizerSchema: Record<keyof OptimizerOptions, Check> = {
-  optimizer: oneOf('adam', 'adamw', 'sgd'),
-  lr: positive,
-  weightDecay: nonNegative,
-  momentum: number(0, 1, { maxExclusive: true }),
-  nesterov: boolean,
-};
 
 const fitSchema: Record<keyof FitOptions, Check> = {
   ...optimizerSchema,
@@ -148,45 +90,6 @@ const fitSchema: Record<keyof FitOptions, Check> = {
 
 function callback(value: unknown, name: string): void {
   if (typeof value !== 'function') throw typeError(name, 'a function', value);
-}
-
-function resolveOptimizer(options: OptimizerOptions) {
-  const optimizer = options.optimizer ?? 'adam';
-  return {
-    optimizer,
-    lr: options.lr ?? (optimizer === 'sgd' ? 1e-2 : 1e-3),
-    weightDecay: options.weightDecay ?? (optimizer === 'adamw' ? 1e-2 : 0),
-    momentum: options.momentum ?? 0.9,
-    nesterov: options.nesterov ?? false,
-  };
-}
-
-function resolveSchedule(schedule: FitOptions['schedule']): ScheduleOptions {
-  const name = 'options.schedule';
-  if (schedule === undefined) return { name: 'constant' };
-  if (typeof schedule === 'string') {
-    oneOf('constant', 'plateau', 'cosine', 'poly')(schedule, name);
-    return { name: schedule };
-  }
-  const checked = checkOptions<ScheduleOptions>(schedule, name, {
-    name: oneOf('constant', 'plateau', 'cosine', 'poly'),
-    factor: number(0, 1, { minExclusive: true, maxExclusive: true }),
-    patience: integer(0, 1_000_000),
-    minLr: nonNegative,
-  });
-  if (checked.name === undefined) throw typeError(`${name}.name`, "'constant' | 'plateau' | 'cosine' | 'poly'", undefined);
-  return checked;
-}
-
-/** The default loss: Dice + BCE for one class, Dice + CE for more (MONAI's DiceCELoss). */
-export function defaultLoss(classes: number): LossSpec {
-  return classes === 1 ? { name: 'diceCe', sigmoid: true } : { name: 'diceCe', softmax: true, toOnehotY: true };
-}
-
-function resolveLoss(loss: unknown, classes: number): LossSpec {
-  const spec = (loss ?? defaultLoss(classes)) as LossSpec;
-  checkLossSpec(spec, 'options.loss');
-  return spec;
 }
 
 /** Masks that go with `images`: N1HW or NHW of any supported dtype. */
@@ -247,83 +150,60 @@ export function resolveFitOptions(options: FitOptions, classes: number) {
   };
 }
 
-export function resolveTrainStepOptions(options: TrainStepOptions, classes: number) {
-  const checked = checkOptions<TrainStepOptions>(options, 'options', { ...optimizerSchema, loss: anything, gradClip: nonNegative });
-  return { ...resolveOptimizer(checked), loss: resolveLoss(checked.loss, classes), gradClip: checked.gradClip ?? 0 };
-}
-
-export interface ProgressEvent {
-  type: 'batchEnd' | 'epochEnd';
-  step: number;
-  epoch: number;
-  loss: number;
-  logs?: EpochLogs;
+export function isAsyncIterable(value: unknown): value is AsyncIterable<TrainingData> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /**
- * Delivers native progress events to the user's callbacks, keeps their Promises, and stops training (through
- * the shared flag) when one throws or rejects. settled() resolves once every event sent has arrived and every
- * callback Promise has settled.
+ * fit over batches that JS supplies, for data that does not fit in memory: each epoch iterates `source`
+ * anew (so it must be re-iterable, like an object with an async generator method) and runs one trainStep a
+ * batch. Supports the optimiser options, loss, gradClip, validation, the callbacks and signal; the options
+ * that need the whole data set natively (schedule, augment, validationSplit, checkpoint, resumeFrom,
+ * earlyStopping, shuffle) are refused: use in-memory data for those, which is also the fast path.
  */
-export class ProgressRelay {
-  /** [0]: stop requested; [1]: epoch events whose callback has finished (native waits on it). */
-  readonly stopFlag = new Int32Array(2);
-  #epochsHandled = 0;
-  error: unknown;
-  #batchEvents = 0;
-  #epochEvents = 0;
-  #pending: Promise<unknown>[] = [];
-  #arrived?: () => void;
-  #expected?: { batchEvents: number; epochEvents: number };
-
-  constructor(private readonly callbacks: Pick<FitOptions, 'onBatchEnd' | 'onEpochEnd'>) {}
-
-  readonly deliver = (event: ProgressEvent): void => {
-    if (event.type === 'batchEnd') this.#batchEvents++;
-    else this.#epochEvents++;
-    try {
-      const result =
-        event.type === 'batchEnd'
-          ? this.callbacks.onBatchEnd?.(event.step, { epoch: event.epoch, loss: event.loss })
-          : this.callbacks.onEpochEnd?.(event.epoch, event.logs as EpochLogs);
-      if (result instanceof Promise) this.#pending.push(result.catch((error: unknown) => this.fail(error)));
-    } catch (error) {
-      this.fail(error);
+export async function fitBatches(
+  model: Pick<UNet, 'config' | 'trainStep' | 'evaluate'>,
+  source: AsyncIterable<TrainingData>,
+  options: FitOptions,
+): Promise<History> {
+  const config = model.config;
+  const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
+  const refused = inMemoryOnly.find((key) => options[key] !== undefined);
+  if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
+  const resolved = resolveFitOptions(options, config.classes);
+  const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
+  const { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip } = resolved;
+  const stepOptions = { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip };
+  const { signal } = options;
+  const history: History = [];
+  let step = 0;
+  for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
+    const started = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    for await (const batch of source) {
+      signal?.throwIfAborted();
+      const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
+      const { loss } = await model.trainStep(images, masks, stepOptions);
+      lossSum += loss * images.shape[0];
+      seen += images.shape[0];
+      await options.onBatchEnd?.(++step, { epoch, loss });
     }
-    // Native waits for this before the next epoch. Not for the callback's Promise: a callback that awaits a call
-    // on the same model (queued behind fit) would wait forever.
-    if (event.type === 'epochEnd') Atomics.store(this.stopFlag, 1, ++this.#epochsHandled);
-    this.#checkArrived();
-  };
-
-  stop(): void {
-    Atomics.store(this.stopFlag, 0, 1);
+    if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
+    const trainSeconds = (performance.now() - started) / 1000;
+    const scores = validation ? await model.evaluate(validation, { loss: resolved.loss, batchSize: resolved.batchSize }) : undefined;
+    const logs = {
+      epoch,
+      loss: lossSum / seen,
+      lr: resolved.lr,
+      imagesPerSecond: seen / trainSeconds,
+      valLoss: scores?.loss ?? null,
+      valDice: scores?.dice ?? null,
+      valIoU: scores?.iou ?? null,
+      seconds: (performance.now() - started) / 1000,
+    };
+    history.push(logs);
+    await options.onEpochEnd?.(epoch, logs);
   }
-
-  async settled(expected: { batchEvents: number; epochEvents: number }): Promise<void> {
-    this.#expected = expected;
-    await new Promise<void>((resolve) => {
-      this.#arrived = resolve;
-      this.#checkArrived();
-    });
-    await Promise.all(this.#pending);
-  }
-
-  private fail(error: unknown): void {
-    this.error ??= error;
-    this.stop();
-  }
-
-  #checkArrived(): void {
-    const expected = this.#expected;
-    if (expected && this.#batchEvents >= expected.batchEvents && this.#epochEvents >= expected.epochEvents) this.#arrived?.();
-  }
+  return history;
 }
-
-export function abortError(history: History, reason: unknown): Error {
-  const error = new Error('fit: aborted', { cause: reason }) as Error & { history: History };
-  error.name = 'AbortError';
-  error.history = history;
-  return error;
-}
-
