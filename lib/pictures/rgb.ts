@@ -1,5 +1,5 @@
 // Images as 8-bit RGB pictures, the form panels and overlays draw on.
-import { checkTensor } from '../tensor.js';
+import { checkTensor, shapeText } from '../tensor.js';
 
 export interface RgbPicture {
   rgb: Uint8Array;
@@ -15,7 +15,7 @@ export function imageToRgb(value: unknown, name: string): RgbPicture {
   const image = checkTensor(value, name);
   const shape = image.shape.length === 4 && image.shape[0] === 1 ? image.shape.slice(1) : image.shape;
   if (shape.length !== 3 || ![1, 3, 4].includes(shape[0])) {
-    throw new RangeError(`${name}: expected a C x H x W or 1 x C x H x W image with 1, 3 or 4 channels, got shape [${image.shape.join(', ')}]`);
+    throw new RangeError(`${name}: expected a C x H x W or 1 x C x H x W image with 1, 3 or 4 channels, got shape ${shapeText(image.shape)}`);
   }
   const [channels, height, width] = shape;
   const plane = height * width;

@@ -2,7 +2,7 @@
 // supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
 import type { UNet } from '../model/unet.js';
 import type { LossSpec } from '../ops/loss_spec.js';
-import { checkImages, checkTensor, type TensorLike } from '../tensor.js';
+import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
 import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from '../validate.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
@@ -98,7 +98,7 @@ export function checkMasks(value: unknown, name: string, images: TensorLike): Te
   const [n, , h, w] = images.shape;
   const shape = masks.shape.length === 3 ? [masks.shape[0], 1, ...masks.shape.slice(1)] : masks.shape;
   if (shape.length !== 4 || shape[0] !== n || shape[1] !== 1 || shape[2] !== h || shape[3] !== w) {
-    throw new RangeError(`${name}: expected shape [${n}, 1, ${h}, ${w}] or [${n}, ${h}, ${w}] to match the images, got [${masks.shape.join(', ')}]`);
+    throw new RangeError(`${name}: expected shape [${n}, 1, ${h}, ${w}] or [${n}, ${h}, ${w}] to match the images, got ${shapeText(masks.shape)}`);
   }
   return masks;
 }
