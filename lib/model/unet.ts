@@ -2,6 +2,7 @@
 // operations of one model run one at a time, in call order.
 import type { NativeModel } from '../binding/contract.js';
 import { native } from '../binding/loader.js';
+import { checkPath } from '../files.js';
 import { PredictBatcher } from '../inference/batcher.js';
 import { resolvePredictOptions, type PredictOptions } from '../inference/predict.js';
 import { checkLossSpec, defaultLoss, type LossSpec } from '../ops/loss_spec.js';
@@ -10,7 +11,7 @@ import { checkMasks, checkTrainingData, fitBatches, isAsyncIterable, resolveFitO
 import type { History } from '../training/history.js';
 import { abortError, ProgressRelay } from '../training/progress.js';
 import { resolveTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
-import { checkOptions, integer, number, oneOf, pattern, typeError, type Check } from '../validate.js';
+import { checkOptions, integer, number, oneOf, pattern, type Check } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';
@@ -64,11 +65,6 @@ export interface Gradients {
 }
 
 const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'");
-
-function checkPath(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
-  return value;
-}
 
 let mixedPrecisionWarned = false;
 
@@ -243,19 +239,22 @@ export class UNet {
   /** Writes the configuration, weights, optimiser state and history to one file, atomically. */
   async save(path: string): Promise<void> {
     this.#live('save');
-    return this.#native.save(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.save(path);
   }
 
   /** Writes the weights as a state dict that Python's torch.load reads into the PyTorch reference U-Net. */
   async exportWeights(path: string): Promise<void> {
     this.#live('exportWeights');
-    return this.#native.exportWeights(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.exportWeights(path);
   }
 
   /** Reads a state dict written by torch.save(model.state_dict(), path); names and shapes must match. */
   async importWeights(path: string): Promise<void> {
     this.#live('importWeights');
-    return this.#native.importWeights(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.importWeights(path);
   }
 
   /** A copy of every parameter and buffer, by name. */

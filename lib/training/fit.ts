@@ -1,6 +1,7 @@
 // fit: its options checked and given their defaults, the data checked, and the loop over batches that JS
 // supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
 import type { UNet } from '../model/unet.js';
+import { checkPath } from '../files.js';
 import type { LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
 import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from '../validate.js';
@@ -78,9 +79,7 @@ const fitSchema: Record<keyof FitOptions, Check> = {
   validation: anything,
   validationSplit: number(0, 1, { maxExclusive: true }),
   checkpoint: anything,
-  resumeFrom: (value, name) => {
-    if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
-  },
+  resumeFrom: checkPath,
   onBatchEnd: callback,
   onEpochEnd: callback,
   signal: (value, name) => {
@@ -124,12 +123,11 @@ export function resolveFitOptions(options: FitOptions, classes: number) {
   const checkpoint = checked.checkpoint;
   if (checkpoint !== undefined) {
     checkOptions(checkpoint, 'options.checkpoint', {
-      path: (value, name) => {
-        if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
-      },
+      path: checkPath,
       monitor: oneOf('valDice', 'valIoU', 'valLoss', 'loss'),
     });
-    if (checkpoint.path === undefined) throw typeError('options.checkpoint.path', 'a file path', undefined);
+    // checkOptions passes over a missing key; the path is required.
+    checkPath(checkpoint.path, 'options.checkpoint.path');
   }
   return {
     ...resolveOptimizer(checked),
