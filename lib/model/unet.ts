@@ -11,7 +11,7 @@ import { checkMasks, checkTrainingData, fitBatches, isAsyncIterable, resolveFitO
 import type { History } from '../training/history.js';
 import { abortError, ProgressRelay } from '../training/progress.js';
 import { resolveTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
-import { checkOptions, integer, number, oneOf, pattern, type Check } from '../validate.js';
+import { checkOptions, integer, number, oneOf, pattern, seedCheck, type Check } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';
@@ -79,7 +79,7 @@ const optionsSchema: Record<keyof UNetOptions, Check> = {
   upsampling: oneOf('transposed', 'nearest', 'bilinear'),
   dropout: number(0, 1, { maxExclusive: true }),
   device: deviceCheck,
-  seed: integer(0, Number.MAX_SAFE_INTEGER),
+  seed: seedCheck,
 };
 
 export class UNet {

@@ -3,7 +3,7 @@
 // stay labels); intensity ones touch the images only.
 import { native } from '../binding/loader.js';
 import { checkImages, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
-import { checkOptions, integer, number, type Check } from '../validate.js';
+import { checkOptions, integer, number, seedCheck, type Check } from '../validate.js';
 
 export interface AugmentOptions {
   /** Probability of a left-right flip of each image. */
@@ -119,6 +119,6 @@ export async function augment(
   if (checkedMasks.shape.length !== 4 || mn !== n || mh !== h || mw !== w) {
     throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got ${shapeText(checkedMasks.shape)}`);
   }
-  integer(0, Number.MAX_SAFE_INTEGER)(seed, 'seed');
+  seedCheck(seed, 'seed');
   return native.augment(checkedImages, checkedMasks, resolveAugment(options, 'options'), seed);
 }

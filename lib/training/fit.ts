@@ -4,7 +4,7 @@ import type { UNet } from '../model/unet.js';
 import { checkPath } from '../files.js';
 import type { LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
-import { boolean, checkOptions, integer, number, oneOf, typeError, type Check } from '../validate.js';
+import { boolean, checkOptions, integer, number, oneOf, seedCheck, typeError, type Check } from '../validate.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
 import { optimizerSchema, resolveOptimizer, type OptimizerOptions } from './optimizer.js';
@@ -73,7 +73,7 @@ const fitSchema: Record<keyof FitOptions, Check> = {
   gradClip: nonNegative,
   earlyStopping: anything,
   shuffle: boolean,
-  seed: integer(0, Number.MAX_SAFE_INTEGER),
+  seed: seedCheck,
   mixedPrecision: boolean,
   augment: anything,
   validation: anything,
