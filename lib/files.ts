@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 
 import { typeError } from './validate.js';
 
+/** A file path argument: a non-empty string (whether the file is there is for the operation to find). */
 export function checkPath(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
 }

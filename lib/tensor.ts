@@ -42,6 +42,11 @@ export function sliceBatch<D extends TensorData>(t: { data: D; shape: readonly n
   return tensor((t.data as TensorData).subarray(start * per, end * per) as D, [end - start, ...t.shape.slice(1)]);
 }
 
+/** A shape as messages write it: [2, 1, 64, 64]. */
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
 /** Validates { data, shape }: a supported typed array whose length is the product of the shape. */
 export function checkTensor(value: unknown, name: string): TensorLike {
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) {
@@ -58,7 +63,7 @@ export function checkTensor(value: unknown, name: string): TensorLike {
   const count = shape.reduce((product: number, size: number) => product * size, 1);
   const length = (data as TensorData).length;
   if (count !== length) {
-    throw new RangeError(`${name}: data has ${length} elements but shape [${shape.join(', ')}] needs ${count}`);
+    throw new RangeError(`${name}: data has ${length} elements but shape ${shapeText(shape)} needs ${count}`);
   }
   return value as TensorLike;
 }
@@ -71,7 +76,7 @@ function isFloating(data: TensorData): boolean {
 export function checkImages(value: unknown, name: string, channels?: number): TensorLike {
   const images = checkTensor(value, name);
   if (images.shape.length !== 4) {
-    throw new RangeError(`${name}: expected NCHW images (rank 4), got shape [${images.shape.join(', ')}]`);
+    throw new RangeError(`${name}: expected NCHW images (rank 4), got shape ${shapeText(images.shape)}`);
   }
   if (!isFloating(images.data)) {
     throw new TypeError(`${name}.data: expected a Float32Array or Float64Array of images, got ${images.data.constructor.name}`);
@@ -98,7 +103,7 @@ export function checkTargets(value: unknown, name: string, prediction: TensorLik
     throw new RangeError(
       `${name}: expected shape [${predShape[0]}, ${predShape[1]}, ${spatial}] (one-hot), ` +
         `[${predShape[0]}, 1, ${spatial}] or [${predShape[0]}, ${spatial}] (class indices) to match ${predictionName} ` +
-        `[${predShape.join(', ')}], got [${target.shape.join(', ')}]`,
+        `${shapeText(predShape)}, got ${shapeText(target.shape)}`,
     );
   }
   return shape === target.shape ? target : { data: target.data, shape };

@@ -39,6 +39,9 @@ export function integer(min: number, max: number): Check {
   };
 }
 
+/** A seed: an integer from 0 to 2^53 - 1, the range in which a JS number holds every integer exactly. */
+export const seedCheck: Check = integer(0, Number.MAX_SAFE_INTEGER);
+
 export function oneOf(...allowed: string[]): Check {
   const expected = allowed.map((item) => `'${item}'`).join(' | ');
   return (value, name) => {

@@ -8,7 +8,7 @@ bash "$root/scripts/prebuild.sh"
 
 cd "$root"
 PREBUILDS_ONLY=1 node --input-type=module -e "
-import { native, nativeSource } from './dist/native.js';
+import { native, nativeSource } from './dist/binding/loader.js';
 if (!nativeSource.path.includes('/prebuilds/')) throw new Error('loaded ' + nativeSource.path + ', not the prebuild');
 const model = await native.createModel({ depth: 2, baseFilters: 4 }, 'cpu', 0);
 const logits = await model.forward({ data: new Float32Array(64), shape: [1, 1, 8, 8] });

@@ -18,7 +18,7 @@ node --input-type=module - "$work/pack.json" <<'JS'
 import { readFileSync } from 'node:fs';
 const [{ filename, files, size }] = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const paths = files.map((file) => file.path);
-const required = ['package.json', 'README.md', 'dist/index.js', 'dist/native.js', 'dist/cli/index.js', 'binding.gyp',
+const required = ['package.json', 'README.md', 'dist/index.js', 'dist/binding/loader.js', 'dist/cli/index.js', 'binding.gyp',
   'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js'];
 const missing = required.filter((path) => !paths.includes(path));
 if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node$/.test(path))) missing.push('prebuilds/linux-x64/*.node');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm runs this at install time when it runs install scripts (npm 11 lists a dependency's scripts for approval
-// and may skip them). The package does not need it when a prebuilt addon fits: the loader (dist/native.js) picks
+// and may skip them). The package does not need it when a prebuilt addon fits: the loader (dist/binding/loader.js) picks
 // that at run time. It builds from source when asked (--build-from-source, TORCH_UNET_BUILD_FROM_SOURCE=1), or
 // when no addon loads here and a C++ toolchain and libtorch are present. Nothing here touches the network.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { findLibtorch } from './find-libtorch.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'build', 'Release', 'torch_unet.node');
-const loader = join(root, 'dist', 'native.js');
+const loader = join(root, 'dist', 'binding', 'loader.js');
 const requested =
   process.argv.includes('--build-from-source') ||
   process.env.npm_config_build_from_source === 'true' ||

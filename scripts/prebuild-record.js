@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes <addon>.json beside a prebuilt addon: the libtorch it was built against and the shared libraries it
-// needs. The loader (lib/native.ts) reads it before loading, since libtorch builds are not ABI-compatible
+// needs. The loader (lib/binding/loader.ts) reads it before loading, since libtorch builds are not ABI-compatible
 // across versions and a wrong one can crash the process instead of failing cleanly.
 // Usage: node scripts/prebuild-record.js prebuilds/linux-x64/torch-unet.glibc.node
 import { execFileSync } from 'node:child_process';

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { losses, metrics, UNet } from '../lib/index.js';
-import { native } from '../lib/native.js';
+import { native } from '../lib/binding/loader.js';
 import { randomImages } from './helpers/data.js';
 
 let model: UNet;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
-import { loadFolder, loadImage, shapes, splitDataset, writeMask, type Dataset, type ShapeObject } from '../lib/data.js';
+import { loadFolder, loadImage, shapes, splitDataset, writeMask, type Dataset, type ShapeObject } from '../lib/data/index.js';
 import { writeFileAtomic } from '../lib/files.js';
-import { palette } from '../lib/pictures.js';
+import { palette } from '../lib/pictures/index.js';
 
 const DSB = join(import.meta.dirname, 'fixtures', 'dsb');
 const root = mkdtempSync(join(tmpdir(), 'torch-unet-data-'));

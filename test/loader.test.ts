@@ -1,4 +1,4 @@
-// lib/native.ts: a prebuild is checked against the libtorch the dynamic linker would find before it is loaded,
+// lib/binding/loader.ts: a prebuild is checked against the libtorch the dynamic linker would find before it is loaded,
 // and refused with a message that says what it needs, what was found and how to fix it. libtorch cannot be
 // uninstalled for a test, so "hidden" means a search that does not reach it: LD_LIBRARY_PATH, the prebuild's
 // runpath and the system folders (LoadOptions.systemDirs stands in for the ld.so cache) all point elsewhere.
@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadNative, native, nativeSource, type LoadOptions } from '../lib/native.js';
+import { loadNative, native, nativeSource, type LoadOptions } from '../lib/binding/loader.js';
 
 const repo = join(import.meta.dirname, '..');
-const nativeTs = join(repo, 'lib', 'native.ts');
+const nativeTs = join(repo, 'lib', 'binding', 'loader.ts');
 const { findLibtorch } = (await import('../scripts/find-libtorch.js' as string)) as {
   findLibtorch: () => { libDir: string; version: string };
 };
@@ -218,7 +218,7 @@ describe('the npm package', () => {
     for (const needed of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js']) {
       expect(paths).toContain(needed);
     }
-    expect(paths).toContain('dist/native.js');
+    expect(paths).toContain('dist/binding/loader.js');
     expect(paths.filter((path) => /^(test|bench|build|\.ci|node_modules)\//.test(path) || /\.(map|tgz)$/.test(path))).toEqual([]);
     const prebuilds = join(repo, 'prebuilds');
     const onDisk = existsSync(prebuilds)

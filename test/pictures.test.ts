@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { EpochLogs } from '../lib/index.js';
-import { PANEL_LAYOUT, curves, overlay, palette, writeCurves, writePanel } from '../lib/pictures.js';
+import { PANEL_LAYOUT, curves, overlay, palette, writeCurves, writePanel } from '../lib/pictures/index.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'torch-unet-pictures-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

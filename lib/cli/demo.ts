@@ -3,11 +3,10 @@
 // IoU and Dice a class.
 import { join } from 'node:path';
 
-import { shapes, splitDataset } from '../data.js';
-import { writeCurves, writePanel } from '../pictures.js';
+import { shapes, splitDataset, standardise } from '../data/index.js';
+import { UNet } from '../model/unet.js';
+import { writeCurves, writePanel } from '../pictures/index.js';
 import { sliceBatch } from '../tensor.js';
-import { UNet } from '../unet.js';
-import { standardise } from '../preprocess.js';
 import { createReporter, type OutputOptions } from './report.js';
 import { scoreMasks, summarise } from './scores.js';
 

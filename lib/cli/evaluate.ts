@@ -1,9 +1,8 @@
 // `torch-unet eval`: IoU and Dice a image and a class of a model's masks against the truth, with the means;
 // as a table, --json or --csv.
-import { loadFolder } from '../data.js';
+import { loadFolder, standardise } from '../data/index.js';
+import { UNet } from '../model/unet.js';
 import { sliceBatch } from '../tensor.js';
-import { UNet } from '../unet.js';
-import { standardise } from '../preprocess.js';
 import { createReporter, type OutputOptions } from './report.js';
 import { appendScores, scoreMasks, summarise, type Scores } from './scores.js';
 

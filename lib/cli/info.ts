@@ -1,5 +1,5 @@
 // `torch-unet info`: what libtorch runs on here.
-import { backendInfo } from '../backend.js';
+import { backendInfo } from '../runtime/backend.js';
 
 export function info(options: { json?: boolean }): void {
   const backend = backendInfo();

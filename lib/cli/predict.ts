@@ -3,12 +3,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { loadImage, writeMask } from '../data.js';
+import { IMAGE_EXTENSIONS, loadImage, standardise, writeMask } from '../data/index.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
-import type { PredictOptions } from '../inference.js';
-import { overlay } from '../pictures.js';
-import { UNet } from '../unet.js';
-import { standardise } from '../preprocess.js';
+import type { PredictOptions } from '../inference/predict.js';
+import { UNet } from '../model/unet.js';
+import { overlay } from '../pictures/index.js';
 import { createReporter, type OutputOptions } from './report.js';
 
 export interface PredictCommandOptions extends OutputOptions {
@@ -21,8 +20,6 @@ export interface PredictCommandOptions extends OutputOptions {
   threshold: number;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp']);
-
 /** The files named, and the images inside the folders named, in a stable order. */
 async function expandInputs(inputs: string[]): Promise<string[]> {
   const files: string[] = [];
@@ -33,7 +30,7 @@ async function expandInputs(inputs: string[]): Promise<string[]> {
       files.push(input);
       continue;
     }
-    const names = (await readdir(input)).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase())).sort();
+    const names = (await readdir(input)).filter((name) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())).sort();
     if (names.length === 0) throw new Error(`INPUT: the folder ${input} holds no PNG, JPEG, TIFF or WebP image`);
     files.push(...names.map((name) => join(input, name)));
   }

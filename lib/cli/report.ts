@@ -2,7 +2,7 @@
 // nothing but the results (--quiet). Every command reports through one Reporter.
 import { SingleBar } from 'cli-progress';
 
-import type { BatchLogs, EpochLogs } from '../training.js';
+import type { BatchLogs, EpochLogs } from '../training/history.js';
 
 export interface OutputOptions {
   quiet?: boolean;

@@ -1,6 +1,6 @@
 // IoU and Dice a image and a class for predicted masks against the truth, through the library's metrics (MONAI
 // semantics: an image whose truth lacks a class gives null there, and the means skip it).
-import * as metrics from '../metrics.js';
+import * as metrics from '../ops/metrics.js';
 import { tensor, type Tensor } from '../tensor.js';
 
 export interface Scores {

@@ -4,13 +4,13 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { loadFolder, splitDataset } from '../data.js';
+import { loadFolder, splitDataset, standardise } from '../data/index.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
-import { writeCurves } from '../pictures.js';
-import type { FitOptions, History } from '../training.js';
-import { UNet } from '../unet.js';
+import { UNet } from '../model/unet.js';
+import { writeCurves } from '../pictures/index.js';
+import type { FitOptions } from '../training/fit.js';
+import type { History } from '../training/history.js';
 import { outputPaths } from './paths.js';
-import { standardise } from '../preprocess.js';
 import { createReporter, type OutputOptions } from './report.js';
 
 export interface TrainOptions extends OutputOptions {

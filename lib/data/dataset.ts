@@ -1,6 +1,6 @@
 // A segmentation data set in memory, as fit and evaluate take it, with the names of its images.
 import type { Tensor } from '../tensor.js';
-import { checkOptions, integer, number, typeError } from '../validate.js';
+import { checkOptions, number, seedCheck, typeError } from '../validate.js';
 import { permutation, seededRandom } from './random.js';
 
 export interface Dataset {
@@ -50,7 +50,7 @@ export function splitDataset(dataset: Dataset, options: SplitOptions): { train: 
   checkDataset(dataset, 'dataset');
   const { validation, seed = 0 } = checkOptions<SplitOptions>(options, 'options', {
     validation: number(0, 1, { minExclusive: true, maxExclusive: true }),
-    seed: integer(0, Number.MAX_SAFE_INTEGER),
+    seed: seedCheck,
   });
   if (validation === undefined) throw typeError('options.validation', 'a fraction in (0, 1)', validation);
   const count = dataset.images.shape[0];

@@ -13,8 +13,8 @@ import {
   parseMaskMap,
   type Channels,
   type Geometry,
-} from '../image_io.js';
-import { checkOptions, integer, oneOf, typeError, type Check } from '../validate.js';
+} from './image_io.js';
+import { checkOptions, integer, oneOf, seedCheck, typeError, type Check } from '../validate.js';
 import { cacheFile, defaultCacheFolder, readCache, writeCache } from './cache.js';
 import type { Dataset } from './dataset.js';
 import { seededRandom } from './random.js';
@@ -76,7 +76,7 @@ const schema: Record<keyof LoadFolderOptions, Check> = {
   cache: (value, name) => {
     if (value !== false && (typeof value !== 'string' || value === '')) throw typeError(name, 'a folder path or false', value);
   },
-  seed: integer(0, Number.MAX_SAFE_INTEGER),
+  seed: seedCheck,
   onProgress: (value, name) => {
     if (typeof value !== 'function') throw typeError(name, 'a function', value);
   },

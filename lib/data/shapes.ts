@@ -1,7 +1,7 @@
 // A synthetic segmentation set: circles, squares and triangles on noisy backgrounds, with exact masks. The
 // class is in the outline only (each shape's intensity and size are drawn from the same ranges), so a model
 // must learn shape, as in real segmentation.
-import { checkOptions, integer, number } from '../validate.js';
+import { checkOptions, integer, number, seedCheck } from '../validate.js';
 import type { Dataset } from './dataset.js';
 import { normal, seededRandom } from './random.js';
 
@@ -106,7 +106,7 @@ export function shapes(options: ShapesOptions = {}): Dataset & { objects: ShapeO
     channels: (value, name) => {
       if (value !== 1 && value !== 3) throw new RangeError(`${name}: expected 1 or 3, got ${String(value)}`);
     },
-    seed: integer(0, Number.MAX_SAFE_INTEGER),
+    seed: seedCheck,
   });
   const { count = 200, size = 64, classes = 1, noise = 0.1, channels = 1, seed = 0 } = checked;
   const uniform = seededRandom(seed);

@@ -1,6 +1,6 @@
 // The normalisation the CLI applies to images in training and prediction alike: each image's channels standardised
 // to mean 0 and standard deviation 1, so that dim and bright images look alike to the network.
-import { checkImages, tensor, type Tensor, type TensorLike } from './tensor.js';
+import { checkImages, tensor, type Tensor, type TensorLike } from '../tensor.js';
 
 /** A float32 copy of N x C x H x W images with each image's channels at mean 0, standard deviation 1. */
 export function standardise(images: TensorLike): Tensor<Float32Array> {

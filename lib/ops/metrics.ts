@@ -1,8 +1,8 @@
 // Segmentation metrics with MONAI's semantics (DiceMetric, MeanIoU), the seeds' MaskIoU, pixel accuracy
 // and the confusion matrix. Like the losses, every function runs on a worker thread and returns a Promise.
-import { native } from './native.js';
-import { checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { boolean, checkOptions, integer, number, oneOf } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkTargets, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
+import { boolean, checkOptions, integer, number, oneOf } from '../validate.js';
 
 export type MetricReduction = 'none' | 'mean' | 'sum' | 'mean_batch' | 'sum_batch' | 'mean_channel' | 'sum_channel';
 
@@ -31,7 +31,7 @@ const overlapSchema = {
 function checkPrediction(pred: unknown, name = 'pred'): TensorLike {
   const checked = checkTensor(pred, name);
   if (checked.shape.length < 3) {
-    throw new RangeError(`${name}: expected NC[spatial] with at least one spatial dimension, got [${checked.shape.join(', ')}]`);
+    throw new RangeError(`${name}: expected NC[spatial] with at least one spatial dimension, got ${shapeText(checked.shape)}`);
   }
   return checked;
 }
@@ -61,7 +61,7 @@ export async function maskIoU(pred: TensorLike, target: TensorLike): Promise<Ten
   const checkedPred = checkTensor(pred, 'pred');
   const checkedTarget = checkTensor(target, 'target');
   sameShape(checkedPred, checkedTarget);
-  if (checkedPred.shape.length < 2) throw new RangeError(`pred: expected N1HW or NHW masks, got [${checkedPred.shape.join(', ')}]`);
+  if (checkedPred.shape.length < 2) throw new RangeError(`pred: expected N1HW or NHW masks, got ${shapeText(checkedPred.shape)}`);
   return native.computeMetric('maskIoU', checkedPred, checkedTarget, {}) as Promise<Tensor<Float32Array>>;
 }
 
@@ -102,6 +102,6 @@ export async function argmax(logits: TensorLike, options?: { oneHot?: boolean })
 function sameShape(pred: TensorLike, target: TensorLike): void {
   const same = pred.shape.length === target.shape.length && pred.shape.every((size, i) => size === target.shape[i]);
   if (!same) {
-    throw new RangeError(`target: expected the shape of pred [${pred.shape.join(', ')}], got [${target.shape.join(', ')}]`);
+    throw new RangeError(`target: expected the shape of pred ${shapeText(pred.shape)}, got ${shapeText(target.shape)}`);
   }
 }

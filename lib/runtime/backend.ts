@@ -1,6 +1,6 @@
 // What libtorch runs on: version, CUDA devices, threads, BLAS.
-import { native } from './native.js';
-import { integer } from './validate.js';
+import { native } from '../binding/loader.js';
+import { integer } from '../validate.js';
 
 export interface BackendInfo {
   /** libtorch version, e.g. "1.13.0". */

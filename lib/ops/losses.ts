@@ -2,9 +2,9 @@
 // Every function runs on a worker thread and returns a Promise, so a server's event loop stays free
 // even for large batches. reduction 'mean' | 'sum' resolves to a number, 'none' to a Tensor.
 import { lossSchemas, type LossName } from './loss_spec.js';
-import { native } from './native.js';
-import { checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkTargets, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions } from '../validate.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -99,7 +99,7 @@ export type LossResult<O> = O extends { reduction: 'none' } ? Tensor<Float32Arra
 async function computeLoss(lossName: LossName, input: TensorLike, target: TensorLike, options: unknown) {
   const checkedInput = checkTensor(input, 'input');
   if (checkedInput.shape.length < 3) {
-    throw new RangeError(`input: expected NC[spatial] with at least one spatial dimension, got [${checkedInput.shape.join(', ')}]`);
+    throw new RangeError(`input: expected NC[spatial] with at least one spatial dimension, got ${shapeText(checkedInput.shape)}`);
   }
   const checkedTarget = checkTargets(target, 'target', checkedInput, 'input');
   const checkedOptions = checkOptions(options, 'options', lossSchemas[lossName]);

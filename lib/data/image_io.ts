@@ -1,10 +1,10 @@
 // Reading images and masks from files (PNG, JPEG, TIFF, WebP, through sharp) and writing masks as PNG.
 import sharp, { type Sharp } from 'sharp';
 
-import { writeFileAtomic, checkPath } from './files.js';
-import { hexColour, palette, type Colour } from './palette.js';
-import { checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions, integer, oneOf, rangeError } from './validate.js';
+import { writeFileAtomic, checkPath } from '../files.js';
+import { hexColour, palette, type Colour } from '../pictures/palette.js';
+import { checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions, integer, oneOf, rangeError } from '../validate.js';
 
 /** The file name endings read as images and masks (case-insensitive). */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
@@ -164,7 +164,7 @@ export function maskPlane(value: unknown, name: string): { data: TensorLike['dat
   const mask = checkTensor(value, name);
   const { shape } = mask;
   if (shape.length < 2 || shape.slice(0, -2).some((size) => size !== 1)) {
-    throw new RangeError(`${name}: expected one mask, 1 x 1 x H x W or H x W, got shape [${shape.join(', ')}]`);
+    throw new RangeError(`${name}: expected one mask, 1 x 1 x H x W or H x W, got shape ${shapeText(shape)}`);
   }
   return { data: mask.data, height: shape[shape.length - 2], width: shape[shape.length - 1] };
 }

@@ -1,24 +1,17 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
-import { PredictBatcher } from './batcher.js';
-import { resolvePredictOptions, type PredictOptions } from './inference.js';
-import { checkLossSpec, type LossSpec } from './loss_spec.js';
-import { native, type NativeModel } from './native.js';
-import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import {
-  abortError,
-  checkMasks,
-  checkTrainingData,
-  defaultLoss,
-  ProgressRelay,
-  resolveFitOptions,
-  resolveTrainStepOptions,
-  type FitOptions,
-  type History,
-  type TrainingData,
-  type TrainStepOptions,
-} from './training.js';
-import { checkOptions, integer, number, oneOf, pattern, typeError, type Check } from './validate.js';
+import type { NativeModel } from '../binding/contract.js';
+import { native } from '../binding/loader.js';
+import { checkPath } from '../files.js';
+import { PredictBatcher } from '../inference/batcher.js';
+import { resolvePredictOptions, type PredictOptions } from '../inference/predict.js';
+import { checkLossSpec, defaultLoss, type LossSpec } from '../ops/loss_spec.js';
+import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { checkMasks, checkTrainingData, fitBatches, isAsyncIterable, resolveFitOptions, type FitOptions, type TrainingData } from '../training/fit.js';
+import type { History } from '../training/history.js';
+import { abortError, ProgressRelay } from '../training/progress.js';
+import { resolveTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
+import { checkOptions, integer, number, oneOf, pattern, seedCheck, type Check } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';
@@ -73,16 +66,7 @@ export interface Gradients {
 
 const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'");
 
-function checkPath(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw typeError(name, 'a file path', value);
-  return value;
-}
-
 let mixedPrecisionWarned = false;
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<TrainingData> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
 
 const optionsSchema: Record<keyof UNetOptions, Check> = {
   inChannels: integer(1, 4096),
@@ -95,7 +79,7 @@ const optionsSchema: Record<keyof UNetOptions, Check> = {
   upsampling: oneOf('transposed', 'nearest', 'bilinear'),
   dropout: number(0, 1, { maxExclusive: true }),
   device: deviceCheck,
-  seed: integer(0, Number.MAX_SAFE_INTEGER),
+  seed: seedCheck,
 };
 
 export class UNet {
@@ -194,8 +178,8 @@ export class UNet {
    * change them while fit runs.
    */
   async fit(data: TrainingData | AsyncIterable<TrainingData>, options: FitOptions = {}): Promise<History> {
-    if (isAsyncIterable(data)) return this.#fitBatches(data, options);
     const config = this.#live('fit');
+    if (isAsyncIterable(data)) return fitBatches(this, data, options);
     const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
     const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
     const resolved = resolveFitOptions(options, config.classes);
@@ -218,56 +202,6 @@ export class UNet {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-  }
-
-  /**
-   * fit over batches that JS supplies, for data that does not fit in memory: each epoch iterates `source`
-   * anew (so it must be re-iterable, like an object with an async generator method) and runs one trainStep a
-   * batch. Supports the optimiser options, loss, gradClip, validation, the callbacks and signal; the options
-   * that need the whole data set natively (schedule, augment, validationSplit, checkpoint, resumeFrom,
-   * earlyStopping, shuffle) are refused: use in-memory data for those, which is also the fast path.
-   */
-  async #fitBatches(source: AsyncIterable<TrainingData>, options: FitOptions): Promise<History> {
-    const config = this.#live('fit');
-    const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
-    const refused = inMemoryOnly.find((key) => options[key] !== undefined);
-    if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
-    const resolved = resolveFitOptions(options, config.classes);
-    const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
-    const { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip } = resolved;
-    const stepOptions = { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip };
-    const { signal } = options;
-    const history: History = [];
-    let step = 0;
-    for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
-      const started = performance.now();
-      let lossSum = 0;
-      let seen = 0;
-      for await (const batch of source) {
-        signal?.throwIfAborted();
-        const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
-        const { loss } = await this.trainStep(images, masks, stepOptions);
-        lossSum += loss * images.shape[0];
-        seen += images.shape[0];
-        await options.onBatchEnd?.(++step, { epoch, loss });
-      }
-      if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
-      const trainSeconds = (performance.now() - started) / 1000;
-      const scores = validation ? await this.evaluate(validation, { loss: resolved.loss, batchSize: resolved.batchSize }) : undefined;
-      const logs = {
-        epoch,
-        loss: lossSum / seen,
-        lr: resolved.lr,
-        imagesPerSecond: seen / trainSeconds,
-        valLoss: scores?.loss ?? null,
-        valDice: scores?.dice ?? null,
-        valIoU: scores?.iou ?? null,
-        seconds: (performance.now() - started) / 1000,
-      };
-      history.push(logs);
-      await options.onEpochEnd?.(epoch, logs);
-    }
-    return history;
   }
 
   /**
@@ -305,19 +239,22 @@ export class UNet {
   /** Writes the configuration, weights, optimiser state and history to one file, atomically. */
   async save(path: string): Promise<void> {
     this.#live('save');
-    return this.#native.save(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.save(path);
   }
 
   /** Writes the weights as a state dict that Python's torch.load reads into the PyTorch reference U-Net. */
   async exportWeights(path: string): Promise<void> {
     this.#live('exportWeights');
-    return this.#native.exportWeights(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.exportWeights(path);
   }
 
   /** Reads a state dict written by torch.save(model.state_dict(), path); names and shapes must match. */
   async importWeights(path: string): Promise<void> {
     this.#live('importWeights');
-    return this.#native.importWeights(checkPath(path, 'path'));
+    checkPath(path, 'path');
+    return this.#native.importWeights(path);
   }
 
   /** A copy of every parameter and buffer, by name. */

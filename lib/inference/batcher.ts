@@ -1,6 +1,6 @@
 // Dynamic batching for predict: concurrent calls with the same options and image size are coalesced into one
 // native batch (up to maxBatch images, waiting at most maxDelayMs for more), and each caller gets its own slice.
-import { sliceBatch, type Tensor, type TensorData, type TensorLike } from './tensor.js';
+import { sliceBatch, type Tensor, type TensorData, type TensorLike } from '../tensor.js';
 
 export interface BatchingOptions {
   /** Most images in one coalesced batch. */

@@ -1,6 +1,6 @@
 // predict's options: checking and defaults. The work runs natively (native/predictor.cc).
 import type { BatchingOptions } from './batcher.js';
-import { checkOptions, integer, number, oneOf, type Check } from './validate.js';
+import { checkOptions, integer, number, oneOf, type Check } from '../validate.js';
 
 export interface TileOptions {
   /** Side of the square window, at least 2^depth. */

@@ -1,9 +1,9 @@
 // Augmentation options for fit. The transforms run natively, batched, on the model's device
 // (native/augment.cc): geometric ones move images and masks together (masks by nearest sampling, so labels
 // stay labels); intensity ones touch the images only.
-import { native } from './native.js';
-import { checkImages, checkTensor, type Tensor, type TensorLike } from './tensor.js';
-import { checkOptions, integer, number, type Check } from './validate.js';
+import { native } from '../binding/loader.js';
+import { checkImages, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
+import { checkOptions, integer, number, seedCheck, type Check } from '../validate.js';
 
 export interface AugmentOptions {
   /** Probability of a left-right flip of each image. */
@@ -117,8 +117,8 @@ export async function augment(
   const [n, , h, w] = checkedImages.shape;
   const [mn, , mh, mw] = checkedMasks.shape;
   if (checkedMasks.shape.length !== 4 || mn !== n || mh !== h || mw !== w) {
-    throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got [${checkedMasks.shape.join(', ')}]`);
+    throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got ${shapeText(checkedMasks.shape)}`);
   }
-  integer(0, Number.MAX_SAFE_INTEGER)(seed, 'seed');
+  seedCheck(seed, 'seed');
   return native.augment(checkedImages, checkedMasks, resolveAugment(options, 'options'), seed);
 }

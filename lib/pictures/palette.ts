@@ -1,5 +1,5 @@
 // The colours of classes in pictures and colour masks: the same class has the same colour everywhere.
-import { integer } from './validate.js';
+import { integer } from '../validate.js';
 
 export type Colour = [red: number, green: number, blue: number];
 

@@ -1,0 +1,5 @@
+// Pictures for people: panels of input | truth | prediction, masks drawn over images, and training curves.
+export { palette, hexColour, type Colour } from './palette.js';
+export { writePanel, PANEL_LAYOUT, type PanelRow, type PanelOptions } from './panel.js';
+export { overlay, type OverlayOptions } from './overlay.js';
+export { curves, writeCurves } from './curves.js';

@@ -1,0 +1,207 @@
+// fit: its options checked and given their defaults, the data checked, and the loop over batches that JS
+// supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
+import type { UNet } from '../model/unet.js';
+import { checkPath } from '../files.js';
+import type { LossSpec } from '../ops/loss_spec.js';
+import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
+import { boolean, checkOptions, integer, number, oneOf, seedCheck, typeError, type Check } from '../validate.js';
+import { resolveAugment, type AugmentOptions } from './augment.js';
+import type { BatchLogs, EpochLogs, History } from './history.js';
+import { optimizerSchema, resolveOptimizer, type OptimizerOptions } from './optimizer.js';
+import { resolveSchedule, type ScheduleName, type ScheduleOptions } from './schedule.js';
+import { resolveLoss } from './train_step.js';
+
+export interface TrainingData {
+  /** N x C x H x W float images. */
+  images: TensorLike;
+  /** N x 1 x H x W or N x H x W class indices (uint8, int32, int64), or float 0/1 for one class. */
+  masks: TensorLike;
+}
+
+export interface FitOptions extends OptimizerOptions {
+  /** Default 10. */
+  epochs?: number;
+  /** Default 8. */
+  batchSize?: number;
+  /** Default 'constant'. 'cosine' anneals to minLr over the epochs; 'poly' is nnU-Net's (1 - epoch/epochs)^0.9. */
+  schedule?: ScheduleName | ScheduleOptions;
+  /** Default Dice + BCE for one class, Dice + CE for more. */
+  loss?: LossSpec;
+  /** Largest global gradient norm; 0 = no clipping. Default 0. */
+  gradClip?: number;
+  /** Stop when the validation Dice has not improved for `patience` epochs. Default off. */
+  earlyStopping?: { patience: number } | false;
+  /** Default true. */
+  shuffle?: boolean;
+  /** Seeds the split, the shuffling, augmentation and dropout: on CPU the same seed gives the same history. Default 0. */
+  seed?: number;
+  /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. */
+  mixedPrecision?: boolean;
+  /** false (default), true (the defaults of lib/training/augment.ts) or chosen transforms. */
+  augment?: boolean | AugmentOptions;
+  validation?: TrainingData;
+  /** A fraction of the training data held out for validation, chosen by `seed`. */
+  validationSplit?: number;
+  /** Keeps the best epoch's model (by `monitor`, default 'valDice') in this file during fit. */
+  checkpoint?: { path: string; monitor?: 'valDice' | 'valIoU' | 'valLoss' | 'loss' };
+  /** Continues from a file written by save() or by `checkpoint`, up to `epochs` in all. */
+  resumeFrom?: string;
+  /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
+  onBatchEnd?: (step: number, logs: BatchLogs) => unknown;
+  /**
+   * After each epoch, with its logs. The next epoch starts once it has returned, so an abort here stops with the
+   * model exactly at this epoch's end; a returned Promise is awaited before fit settles; a throw stops training.
+   */
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => unknown;
+  /**
+   * Stops between batches: fit then rejects with an AbortError whose `history` holds the epochs completed.
+   * Aborted mid-epoch, the weights keep that epoch's finished steps; aborted from onEpochEnd, they are exactly
+   * the epoch's, so save() then resumeFrom continues as if never stopped.
+   */
+  signal?: AbortSignal;
+}
+
+const nonNegative = number(0);
+const anything: Check = () => undefined;
+
+const fitSchema: Record<keyof FitOptions, Check> = {
+  ...optimizerSchema,
+  epochs: integer(1, 1_000_000),
+  batchSize: integer(1, 1_000_000),
+  schedule: anything,
+  loss: anything,
+  gradClip: nonNegative,
+  earlyStopping: anything,
+  shuffle: boolean,
+  seed: seedCheck,
+  mixedPrecision: boolean,
+  augment: anything,
+  validation: anything,
+  validationSplit: number(0, 1, { maxExclusive: true }),
+  checkpoint: anything,
+  resumeFrom: checkPath,
+  onBatchEnd: callback,
+  onEpochEnd: callback,
+  signal: (value, name) => {
+    if (!(value instanceof AbortSignal)) throw typeError(name, 'an AbortSignal', value);
+  },
+};
+
+function callback(value: unknown, name: string): void {
+  if (typeof value !== 'function') throw typeError(name, 'a function', value);
+}
+
+/** Masks that go with `images`: N1HW or NHW of any supported dtype. */
+export function checkMasks(value: unknown, name: string, images: TensorLike): TensorLike {
+  const masks = checkTensor(value, name);
+  const [n, , h, w] = images.shape;
+  const shape = masks.shape.length === 3 ? [masks.shape[0], 1, ...masks.shape.slice(1)] : masks.shape;
+  if (shape.length !== 4 || shape[0] !== n || shape[1] !== 1 || shape[2] !== h || shape[3] !== w) {
+    throw new RangeError(`${name}: expected shape [${n}, 1, ${h}, ${w}] or [${n}, ${h}, ${w}] to match the images, got ${shapeText(masks.shape)}`);
+  }
+  return masks;
+}
+
+export function checkTrainingData(value: unknown, name: string, channels: number): { images: TensorLike; masks: TensorLike } {
+  if (typeof value !== 'object' || value === null) throw typeError(name, '{ images, masks }', value);
+  const data = value as { images?: unknown; masks?: unknown };
+  const images = checkImages(data.images, `${name}.images`, channels);
+  return { images, masks: checkMasks(data.masks, `${name}.masks`, images) };
+}
+
+/** Checks fit's options and fills the defaults, in the flat form native/options_bridge.cc reads. */
+export function resolveFitOptions(options: FitOptions, classes: number) {
+  const checked = checkOptions<FitOptions>(options, 'options', fitSchema);
+  if (checked.validation !== undefined && checked.validationSplit !== undefined) {
+    throw new TypeError('options: give validation or validationSplit, not both');
+  }
+  const earlyStopping = checked.earlyStopping;
+  if (earlyStopping !== undefined && earlyStopping !== false) {
+    checkOptions(earlyStopping, 'options.earlyStopping', { patience: integer(1, 1_000_000) });
+    if (earlyStopping.patience === undefined) throw typeError('options.earlyStopping.patience', 'an integer >= 1', undefined);
+  }
+  const checkpoint = checked.checkpoint;
+  if (checkpoint !== undefined) {
+    checkOptions(checkpoint, 'options.checkpoint', {
+      path: checkPath,
+      monitor: oneOf('valDice', 'valIoU', 'valLoss', 'loss'),
+    });
+    // checkOptions passes over a missing key; the path is required.
+    checkPath(checkpoint.path, 'options.checkpoint.path');
+  }
+  return {
+    ...resolveOptimizer(checked),
+    epochs: checked.epochs ?? 10,
+    batchSize: checked.batchSize ?? 8,
+    schedule: resolveSchedule(checked.schedule),
+    loss: resolveLoss(checked.loss, classes),
+    gradClip: checked.gradClip ?? 0,
+    earlyStoppingPatience: earlyStopping ? earlyStopping.patience : 0,
+    shuffle: checked.shuffle ?? true,
+    seed: checked.seed ?? 0,
+    augment: resolveAugment(checked.augment, 'options.augment'),
+    validationSplit: checked.validationSplit ?? 0,
+    checkpointPath: checkpoint?.path ?? '',
+    checkpointMonitor: checkpoint?.monitor ?? 'valDice',
+    resumeFrom: checked.resumeFrom ?? '',
+    mixedPrecision: checked.mixedPrecision ?? false,
+  };
+}
+
+export function isAsyncIterable(value: unknown): value is AsyncIterable<TrainingData> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * fit over batches that JS supplies, for data that does not fit in memory: each epoch iterates `source`
+ * anew (so it must be re-iterable, like an object with an async generator method) and runs one trainStep a
+ * batch. Supports the optimiser options, loss, gradClip, validation, the callbacks and signal; the options
+ * that need the whole data set natively (schedule, augment, validationSplit, checkpoint, resumeFrom,
+ * earlyStopping, shuffle) are refused: use in-memory data for those, which is also the fast path.
+ */
+export async function fitBatches(
+  model: Pick<UNet, 'config' | 'trainStep' | 'evaluate'>,
+  source: AsyncIterable<TrainingData>,
+  options: FitOptions,
+): Promise<History> {
+  const config = model.config;
+  const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
+  const refused = inMemoryOnly.find((key) => options[key] !== undefined);
+  if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
+  const resolved = resolveFitOptions(options, config.classes);
+  const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
+  const { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip } = resolved;
+  const stepOptions = { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip };
+  const { signal } = options;
+  const history: History = [];
+  let step = 0;
+  for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
+    const started = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    for await (const batch of source) {
+      signal?.throwIfAborted();
+      const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
+      const { loss } = await model.trainStep(images, masks, stepOptions);
+      lossSum += loss * images.shape[0];
+      seen += images.shape[0];
+      await options.onBatchEnd?.(++step, { epoch, loss });
+    }
+    if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
+    const trainSeconds = (performance.now() - started) / 1000;
+    const scores = validation ? await model.evaluate(validation, { loss: resolved.loss, batchSize: resolved.batchSize }) : undefined;
+    const logs = {
+      epoch,
+      loss: lossSum / seen,
+      lr: resolved.lr,
+      imagesPerSecond: seen / trainSeconds,
+      valLoss: scores?.loss ?? null,
+      valDice: scores?.dice ?? null,
+      valIoU: scores?.iou ?? null,
+      seconds: (performance.now() - started) / 1000,
+    };
+    history.push(logs);
+    await options.onEpochEnd?.(epoch, logs);
+  }
+  return history;
+}
