@@ -58,16 +58,17 @@ void Job::Deliver(Napi::Env env) {
     }
   }
   channel_->JobDone(env);
+  if (onSettled_) onSettled_();
 }
 
-Napi::Promise queueAction(Napi::Env env, std::string operation, std::function<void()> work) {
+std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation, std::function<void()> work) {
   auto task = std::make_unique<Task<Nothing>>(env, std::move(operation),
                                               [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
   task->SetWork([work = std::move(work)] {
     work();
     return Nothing{};
   });
-  return task.release()->Queue();
+  return task;
 }
 
 std::unique_ptr<Task<torch::Tensor>> tensorTask(Napi::Env env, std::string operation) {

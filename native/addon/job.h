@@ -27,9 +27,13 @@ class Job : public JsThread::Delivery {
 
   // Hands the job to the compute thread, which owns it from here, and returns its Promise.
   Napi::Promise Queue();
+  Napi::Promise Promise() { return deferred_.Promise(); }
 
   // Keeps an input's JS memory alive until the job is settled; returns the view for Run() to read.
   torch::Tensor Borrow(BorrowedTensor&& borrowed);
+
+  // Called on the JS thread once the Promise is settled: a model's queue starts its next job here.
+  void OnSettled(std::function<void()> callback) { onSettled_ = std::move(callback); }
 
  protected:
   virtual void Run() = 0;                         // compute thread: libtorch only
@@ -49,6 +53,7 @@ class Job : public JsThread::Delivery {
   std::optional<CaughtError> failure_;
   std::vector<Napi::ObjectReference> keepAlive_;
   std::vector<const void*> borrowedMemory_;
+  std::function<void()> onSettled_;
 };
 
 // A job whose work is a function and whose result a converter turns into a JS value. Tensor results are made
@@ -79,8 +84,8 @@ class Task final : public Job {
 
 using Nothing = std::monostate;
 
-// Queues a task that resolves with nothing.
-Napi::Promise queueAction(Napi::Env env, std::string operation, std::function<void()> work);
+// A task that resolves with nothing, not yet queued.
+std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation, std::function<void()> work);
 
 // Resolves with a number for a 0-d tensor, else with a tensor.
 std::unique_ptr<Task<torch::Tensor>> tensorTask(Napi::Env env, std::string operation);

@@ -76,13 +76,34 @@ std::shared_ptr<Model> ModelWrap::live(const char* operation) const {
   return model_;
 }
 
+Napi::Promise ModelWrap::enqueue(Job* job) {
+  Ref();  // keeps this wrapper, and so its queue, alive until the job settles
+  job->OnSettled([this] {
+    running_ = false;
+    startNext();
+    Unref();
+  });
+  auto promise = job->Promise();
+  pending_.push_back(job);
+  if (!running_) startNext();
+  return promise;
+}
+
+void ModelWrap::startNext() {
+  if (pending_.empty()) return;
+  running_ = true;
+  auto* job = pending_.front();
+  pending_.pop_front();
+  job->Queue();
+}
+
 Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto model = live("forward");
     auto task = tensorTask(info.Env(), "forward");
     auto x = task->Borrow(tensorFromJs(info[0], "x"));
     task->SetWork([model, x] { return model->forward(x); });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -93,7 +114,7 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
     task->SetWork([model, images, options] { return model->predict(images, options); });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -118,7 +139,7 @@ Napi::Value ModelWrap::Gradients(const Napi::CallbackInfo& info) {
       for (auto& [name, gradient] : result.byParameter) gradient = toJsLayout(gradient);
       return result;
     });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -127,7 +148,7 @@ Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
     auto model = live("stateDict");
     auto task = std::make_unique<Task<TensorMap>>(info.Env(), "stateDict", tensorMapToJs);
     task->SetWork([model] { return model->stateDict(); });  // CPU, contiguous copies already
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -147,12 +168,12 @@ Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
       model->loadStateDict(entries);
       return Nothing{};
     });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
 Napi::Value ModelWrap::Fit(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value { return (new FitJob(info, live("fit")))->Queue(); });
+  return guard(info, [&]() -> Napi::Value { return enqueue(new FitJob(info, live("fit"))); });
 }
 
 Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
@@ -168,7 +189,7 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
     task->SetWork([model, images, masks, loss = std::move(loss), optimizer, gradClip] {
       return torch::tensor(model->trainStep(images, masks, loss, optimizer, gradClip), torch::kFloat64);
     });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -191,7 +212,7 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
     task->SetWork([model, images, masks, loss = std::move(loss), batchSize] {
       return model->evaluate(images, masks, loss, batchSize);
     });
-    return task.release()->Queue();
+    return enqueue(task.release());
   });
 }
 
@@ -199,7 +220,7 @@ Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto model = live("save");
     const auto path = requireString(info[0], "path");
-    return queueAction(info.Env(), "save", [model, path] { model->save(path); });
+    return enqueue(actionTask(info.Env(), "save", [model, path] { model->save(path); }).release());
   });
 }
 
@@ -207,7 +228,7 @@ Napi::Value ModelWrap::ExportWeights(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto model = live("exportWeights");
     const auto path = requireString(info[0], "path");
-    return queueAction(info.Env(), "exportWeights", [model, path] { model->exportWeights(path); });
+    return enqueue(actionTask(info.Env(), "exportWeights", [model, path] { model->exportWeights(path); }).release());
   });
 }
 
@@ -215,7 +236,7 @@ Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto model = live("importWeights");
     const auto path = requireString(info[0], "path");
-    return queueAction(info.Env(), "importWeights", [model, path] { model->importWeights(path); });
+    return enqueue(actionTask(info.Env(), "importWeights", [model, path] { model->importWeights(path); }).release());
   });
 }
 

@@ -1,12 +1,16 @@
-// The JS-visible model (NativeUNet): each method reads its arguments, queues one operation of the core Model on
-// the compute thread and converts the result. Operations run in call order, one at a time (the compute thread's
-// queue); dispose() leaves queued ones to finish, as they hold the Model too.
+// The JS-visible model (NativeUNet): each method reads its arguments, queues one operation of the core Model and
+// converts the result. A model hands the compute thread one job at a time, the next once the last has settled: its
+// operations run in call order, and models with many queued calls take turns with the others instead of filling
+// the compute thread's queue (the event loop also runs between two jobs). dispose() leaves queued jobs to finish,
+// as they hold the Model too.
 #pragma once
 
 #include <napi.h>
 
+#include <deque>
 #include <memory>
 
+#include "addon/job.h"
 #include "core/model/model.h"
 
 namespace unet::js {
@@ -38,8 +42,12 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Disposed(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Model> live(const char* operation) const;  // throws once disposed
+  Napi::Promise enqueue(Job* job);
+  void startNext();
 
   std::shared_ptr<Model> model_;
+  std::deque<Job*> pending_;
+  bool running_ = false;
 };
 
 // createModel(options, device: string, seed: number | undefined): Promise<NativeUNet>
