@@ -13,7 +13,11 @@ Job::Job(Napi::Env env, std::string operation)
 Napi::Promise Job::Queue() {
   auto promise = deferred_.Promise();
   channel_->JobQueued(promise.Env());
-  ComputeThread::instance().post([this] { Execute(); });
+  // Sent once the compute thread counts as idle, so that a setThreads() right after the Promise settles applies.
+  ComputeThread::instance().post([this] { Execute(); },
+                                 [this] {
+                                   if (ran_) channel_->Send(this);
+                                 });
   return promise;
 }
 
@@ -31,16 +35,15 @@ torch::Tensor Job::Owned(const torch::Tensor& result) const {
   return result;
 }
 
+// Once the environment is gone its references cannot be released: the job is then left alone, not sent or deleted.
 void Job::Execute() {
-  const bool ran = channel_->RunIfOpen([this] {
+  ran_ = channel_->RunIfOpen([this] {
     try {
       Run();
     } catch (...) {
       failure_ = describeCurrentException();
     }
   });
-  // Once the environment is gone its references cannot be released: the job is left alone, not deleted.
-  if (ran) channel_->Send(this);
 }
 
 void Job::Deliver(Napi::Env env) {

@@ -44,7 +44,8 @@ class Job : public JsThread::Delivery {
   JsThread& Channel() { return *channel_; }
 
  private:
-  void Execute();                     // compute thread
+  void Execute();  // compute thread
+  bool ran_ = false;
   void Deliver(Napi::Env env) final;  // JS thread: settles the Promise
 
   std::string operation_;

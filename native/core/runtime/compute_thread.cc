@@ -22,10 +22,10 @@ ComputeThread::ComputeThread() : requested_(availableCores()) {
   applied_.wait(lock, [this] { return set_ == requested_; });
 }
 
-void ComputeThread::post(std::function<void()> job) {
+void ComputeThread::post(std::function<void()> job, std::function<void()> then) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(job));
+    queue_.emplace_back(std::move(job), std::move(then));
   }
   ready_.notify_one();
 }
@@ -58,13 +58,18 @@ void ComputeThread::loop() {
       applied_.notify_all();
       continue;
     }
-    auto job = std::move(queue_.front());
+    auto [job, then] = std::move(queue_.front());
     queue_.pop_front();
     running_ = true;
     lock.unlock();
     job();
     lock.lock();
     running_ = false;
+    if (then) {
+      lock.unlock();
+      then();
+      lock.lock();
+    }
   }
 }
 

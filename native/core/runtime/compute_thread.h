@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <utility>
 
 namespace unet {
 
@@ -16,8 +17,9 @@ class ComputeThread {
  public:
   static ComputeThread& instance();
 
-  // Queues `job` behind those already posted and returns at once. The job must catch its own exceptions.
-  void post(std::function<void()> job);
+  // Queues `job` behind those already posted and returns at once; `then` runs after it, once this thread counts
+  // as idle again (a job's caller may learn of its end from `then` and set the threads at once). Neither may throw.
+  void post(std::function<void()> job, std::function<void()> then = {});
 
   // libgomp keeps the intra-op thread count per thread, so it is set on this thread, between jobs: at once when no
   // job is running (the call then waits the microseconds that takes), else right after the running job, which
@@ -34,7 +36,7 @@ class ComputeThread {
   std::mutex mutex_;
   std::condition_variable ready_;    // a job or a thread count is waiting
   std::condition_variable applied_;  // a thread count was set
-  std::deque<std::function<void()>> queue_;
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> queue_;
   bool running_ = false;
   int64_t requested_, set_ = 0, threads_ = 0;
 };
