@@ -124,10 +124,10 @@ describe('losses and metrics', () => {
 describe('the native layer on its own', () => {
   it('turns garbage into errors, never a crash', async () => {
     expect(() => native.createModel(null as never, 'cpu', undefined)).toThrow(TypeError);
-    expect(() => native.createModel({ depth: 'deep' }, 'cpu', undefined)).toThrow('depth: expected a number');
-    expect(() => native.createModel({}, 'tpu', undefined)).toThrow(RangeError);
+    expect(() => native.createModel({ depth: 'deep' } as never, 'cpu', undefined)).toThrow('depth: expected a number');
+    expect(() => native.createModel({}, 'tpu' as never, undefined)).toThrow(RangeError);
     expect(() => native.computeLoss('dice', { data: new Float32Array(2), shape: [3] }, logits(), {})).toThrow('input: data has 2 elements');
-    expect(() => native.computeLoss('nope', logits(), logits(), {})).toThrow("loss: expected 'dice'");
+    expect(() => native.computeLoss('nope' as never, logits(), logits(), {})).toThrow("loss: expected 'dice'");
     expect(() => native.computeMetric('nope', logits(), undefined, {})).toThrow('unknown kind');
     expect(() => native.setThreads(0)).toThrow(RangeError);
     // Shapes that libtorch itself refuses come back as rejections.

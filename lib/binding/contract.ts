@@ -1,22 +1,34 @@
-// What the native addon offers, as TypeScript sees it: the functions native/addon.cc registers and the model
-// object they make. The loader (loader.ts) returns it; the rest of lib/ calls through it.
+// What the native addon offers, as TypeScript sees it: the functions native/addon/addon.cc registers and the model
+// object they make. Options cross as the user gave them (lib/ only checks them): the core fills every default.
+import type { PredictOptions } from '../inference/predict.js';
+import type { DeviceName, UNetConfig, UNetOptions } from '../model/unet.js';
+import type { LossSpec } from '../ops/loss_spec.js';
+import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from '../ops/losses.js';
+import type { OverlapMetricOptions } from '../ops/metrics.js';
 import type { TensorLike, Tensor } from '../tensor.js';
+import type { AugmentOptions } from '../training/augment.js';
+import type { FitOptions } from '../training/fit.js';
 import type { EpochLogs } from '../training/history.js';
 import type { ProgressEvent } from '../training/progress.js';
+import type { TrainStepOptions } from '../training/train_step.js';
+
+/** fit's options less what stays in JS (the validation data, the callbacks, the signal). */
+export type NativeFitOptions = Omit<FitOptions, 'validation' | 'validationSplit' | 'onBatchEnd' | 'onEpochEnd' | 'signal'>;
+/** predict's options less the batching, which lib/inference/batcher.ts does. */
+export type NativePredictOptions = Omit<PredictOptions, 'batching'>;
+export type NativeArchitecture = Omit<UNetOptions, 'device' | 'seed'>;
+export type LossOptions = DiceOptions | DiceCeOptions | BceOptions | CrossEntropyOptions | FocalOptions | TverskyOptions;
+export type MetricOptions = OverlapMetricOptions | { classes: number } | { threshold?: number } | { oneHot?: boolean } | Record<string, never>;
 
 export interface NativeModel {
-  readonly config: NativeConfig;
+  readonly config: UNetConfig;
   readonly parameterCount: number;
   readonly device: string;
   readonly disposed: boolean;
   forward(x: TensorLike): Promise<Tensor>;
-  predict(images: TensorLike, options: object): Promise<Tensor>;
-  gradients(
-    images: TensorLike,
-    targets: TensorLike,
-    loss: string,
-    lossOptions: object,
-  ): Promise<{ loss: number; gradients: Record<string, Tensor> }>;
+  predict(images: TensorLike, options: NativePredictOptions): Promise<Tensor>;
+  /** loss undefined: the model's default loss. */
+  gradients(images: TensorLike, targets: TensorLike, loss: LossSpec | undefined): Promise<{ loss: number; gradients: Record<string, Tensor> }>;
   stateDict(): Promise<Record<string, Tensor>>;
   loadStateDict(stateDict: Record<string, TensorLike>): Promise<void>;
   fit(
@@ -24,12 +36,13 @@ export interface NativeModel {
     masks: TensorLike,
     valImages: TensorLike | undefined,
     valMasks: TensorLike | undefined,
-    options: object,
+    options: NativeFitOptions,
     onProgress: (event: ProgressEvent) => void,
     stopFlag: { data: Int32Array; shape: number[] },
-  ): Promise<{ history: EpochLogs[]; stoppedEarly: boolean; aborted: boolean; batchEvents: number; epochEvents: number }>;
-  trainStep(images: TensorLike, masks: TensorLike, options: object): Promise<number>;
-  evaluate(images: TensorLike, masks: TensorLike, options: object): Promise<{ loss: number; dice: number | null; iou: number | null }>;
+  ): Promise<{ history: EpochLogs[]; aborted: boolean; batchEvents: number; epochEvents: number }>;
+  /** [loss, learning rate] as float64. */
+  trainStep(images: TensorLike, masks: TensorLike, options: TrainStepOptions): Promise<Tensor<Float64Array>>;
+  evaluate(images: TensorLike, masks: TensorLike, options: { loss?: LossSpec; batchSize?: number }): Promise<{ loss: number; dice: number | null; iou: number | null }>;
   readonly history: EpochLogs[];
   save(path: string): Promise<void>;
   exportWeights(path: string): Promise<void>;
@@ -37,24 +50,32 @@ export interface NativeModel {
   dispose(): void;
 }
 
-export interface NativeConfig {
-  inChannels: number;
-  classes: number;
-  depth: number;
-  baseFilters: number;
-  growth: number;
-  norm: string;
-  activation: string;
-  upsampling: string;
-  dropout: number;
+/** Every default as the core has it (native/addon/options_bridge.cc Defaults). */
+export interface NativeDefaults {
+  unet: UNetConfig & { device: DeviceName };
+  optimizer: string;
+  optimizers: Record<'adam' | 'adamw' | 'sgd', { lr: number; weightDecay: number; momentum: number; nesterov: boolean }>;
+  fit: { epochs: number; batchSize: number; schedule: string; gradClip: number; shuffle: boolean; seed: number; mixedPrecision: boolean; checkpointMonitor: string };
+  schedule: { factor: number; patience: number; minLr: number };
+  trainStep: { gradClip: number };
+  evaluate: { batchSize: number };
+  defaultLoss(classes: number): LossSpec;
+  predict: { output: string; threshold: number; overlap: number; blend: string; sigmaScale: number };
+  augment: Required<AugmentOptions>;
+  augmentTrue: Required<AugmentOptions>;
+  losses: Record<LossSpec['name'], Record<string, unknown>>;
+  metrics: { includeBackground: boolean; ignoreEmpty: boolean; reduction: string; threshold: number; oneHot: boolean };
 }
 
 export interface NativeAddon {
-  createModel(options: object, device: string, seed: number | undefined): Promise<NativeModel>;
-  loadModel(path: string, device: string): Promise<NativeModel>;
-  augment(images: TensorLike, masks: TensorLike, options: object, seed: number): Promise<{ images: Tensor; masks: Tensor }>;
-  computeLoss(kind: string, input: TensorLike, target: TensorLike, options: object): Promise<number | Tensor>;
-  computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: object): Promise<number | Tensor>;
+  /** device and seed: the user's options.device and options.seed (undefined: 'auto', random). */
+  createModel(options: NativeArchitecture, device: DeviceName | undefined, seed: number | undefined): Promise<NativeModel>;
+  loadModel(path: string, device: DeviceName | undefined): Promise<NativeModel>;
+  augment(images: TensorLike, masks: TensorLike, options: boolean | AugmentOptions | undefined, seed: number): Promise<{ images: Tensor; masks: Tensor }>;
+  computeLoss(kind: LossSpec['name'], input: TensorLike, target: TensorLike, options: LossOptions): Promise<number | Tensor>;
+  computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
   backendInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; threads: number; blas: string };
+  /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;
+  defaults(): NativeDefaults;
 }

@@ -56,12 +56,15 @@ export function splitDataset(dataset: Dataset, options: SplitOptions): { train: 
   const count = dataset.images.shape[0];
   if (count < 2) throw new RangeError(`dataset: expected at least 2 images to split, got ${count}`);
   const held = Math.min(count - 1, Math.max(1, Math.round(count * validation)));
+  const indices = splitIndices(count, held, seed);
+  return { train: subsetDataset(dataset, indices.train), validation: subsetDataset(dataset, indices.validation) };
+}
+
+/** The one seeded split (splitDataset's and fit's validationSplit): `held` of `count` images, each part in order. */
+export function splitIndices(count: number, held: number, seed: number): { train: number[]; validation: number[] } {
   const order = permutation(count, seededRandom(seed));
   const byIndex = (a: number, b: number) => a - b;
-  return {
-    train: subsetDataset(dataset, order.slice(held).sort(byIndex)),
-    validation: subsetDataset(dataset, order.slice(0, held).sort(byIndex)),
-  };
+  return { train: order.slice(held).sort(byIndex), validation: order.slice(0, held).sort(byIndex) };
 }
 
 function checkDataset(value: unknown, name: string): asserts value is Dataset {

@@ -56,22 +56,12 @@ const schema: Record<keyof PredictOptions, Check> = {
   },
 };
 
-/** Checks the options and flattens them the way native/options_bridge.cc reads them. */
-export function resolvePredictOptions(options: PredictOptions, minimumSize: number) {
+/** Checks the options; the defaults are the core's (native/core/inference/predict.h). */
+export function checkPredictOptions(options: PredictOptions, minimumSize: number): PredictOptions {
   const checked = checkOptions<PredictOptions>(options, 'options', schema);
   const tile = checked.tile;
   if (tile && tile.size < minimumSize) {
     throw new RangeError(`options.tile.size: expected at least 2^depth = ${minimumSize}, got ${tile.size}`);
   }
-  return {
-    output: checked.output ?? 'mask',
-    threshold: checked.threshold ?? 0.5,
-    tileSize: tile?.size ?? 0,
-    tileOverlap: tile?.overlap ?? 0.25,
-    blend: tile?.blend ?? 'gaussian',
-    sigmaScale: tile?.sigmaScale ?? 0.125,
-    ttaFlips: checked.tta === 'flips',
-    maxPixels: checked.maxPixels ?? 0,
-  };
+  return checked;
 }
-

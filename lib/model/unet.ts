@@ -1,16 +1,26 @@
 // The U-Net: created, run and inspected from TypeScript; every operation runs on a worker thread and the
 // operations of one model run one at a time, in call order.
 import type { NativeModel } from '../binding/contract.js';
+import { nativeDefaults } from '../binding/defaults.js';
 import { native } from '../binding/loader.js';
 import { checkPath } from '../files.js';
 import { PredictBatcher } from '../inference/batcher.js';
-import { resolvePredictOptions, type PredictOptions } from '../inference/predict.js';
-import { checkLossSpec, defaultLoss, type LossSpec } from '../ops/loss_spec.js';
+import { checkPredictOptions, type PredictOptions } from '../inference/predict.js';
+import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
-import { checkMasks, checkTrainingData, fitBatches, isAsyncIterable, resolveFitOptions, type FitOptions, type TrainingData } from '../training/fit.js';
+import {
+  checkFitOptions,
+  checkMasks,
+  checkTrainingData,
+  fitBatches,
+  isAsyncIterable,
+  splitTrainingData,
+  type FitOptions,
+  type TrainingData,
+} from '../training/fit.js';
 import type { History } from '../training/history.js';
 import { abortError, ProgressRelay } from '../training/progress.js';
-import { resolveTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
+import { checkTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
 import { checkOptions, integer, number, oneOf, pattern, seedCheck, type Check } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
@@ -99,7 +109,7 @@ export class UNet {
    * the logits cropped back.
    */
   static async create(options: UNetOptions = {}): Promise<UNet> {
-    const { device = 'auto', seed, ...architecture } = checkOptions<UNetOptions>(options, 'options', optionsSchema);
+    const { device, seed, ...architecture } = checkOptions<UNetOptions>(options, 'options', optionsSchema);
     return new UNet(await native.createModel(architecture, device, seed));
   }
 
@@ -109,12 +119,12 @@ export class UNet {
    */
   static async load(path: string, options: { device?: DeviceName } = {}): Promise<UNet> {
     checkPath(path, 'path');
-    const { device = 'auto' } = checkOptions<{ device?: DeviceName }>(options, 'options', { device: deviceCheck });
+    const { device } = checkOptions<{ device?: DeviceName }>(options, 'options', { device: deviceCheck });
     return new UNet(await native.loadModel(path, device));
   }
 
   get config(): UNetConfig {
-    return this.#native.config as UNetConfig;
+    return this.#native.config;
   }
 
   get parameterCount(): number {
@@ -145,15 +155,14 @@ export class UNet {
   async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
     const config = this.#live('predict');
     const checked = checkImages(images, 'images', config.inChannels);
-    const resolved = resolvePredictOptions(options, 2 ** config.depth);
-    const { batching } = options;
-    if (!batching) return this.#native.predict(checked, resolved);
-    // maxPixels applies to each call; the coalesced batch is bounded by maxBatch instead.
+    const { batching, ...forNative } = checkPredictOptions(options, 2 ** config.depth);
+    if (!batching) return this.#native.predict(checked, forNative);
+    // maxPixels applies to each call, so to each caller of a coalesced batch; the batch is bounded by maxBatch.
+    const { maxPixels, ...batchOptions } = forNative;
     const [n, , h, w] = checked.shape;
-    if (resolved.maxPixels > 0 && n * h * w > resolved.maxPixels) {
-      throw new RangeError(`images: ${n * h * w} pixels (N x H x W) exceed maxPixels = ${resolved.maxPixels}`);
+    if (maxPixels !== undefined && n * h * w > maxPixels) {
+      throw new RangeError(`images: ${n * h * w} pixels (N x H x W) exceed maxPixels = ${maxPixels}`);
     }
-    const batchOptions = { ...resolved, maxPixels: 0 };
     const key = JSON.stringify([batchOptions, checked.shape.slice(1), checked.data.constructor.name]);
     return this.#batcher.predict(key, checked, batching, (batch) => this.#native.predict(batch, batchOptions));
   }
@@ -167,8 +176,8 @@ export class UNet {
     const checkedImages = checkImages(images, 'images', config.inChannels);
     const logitShape = [checkedImages.shape[0], config.classes, ...checkedImages.shape.slice(2)];
     const checkedTargets = checkTargets(targets, 'targets', { data: checkedImages.data, shape: logitShape }, 'the logits');
-    const { lossName, options } = checkLossSpec(loss ?? defaultLoss(config.classes), 'loss');
-    return (await this.#native.gradients(checkedImages, checkedTargets, lossName, options)) as Gradients;
+    if (loss !== undefined) checkLossSpec(loss, 'loss');
+    return (await this.#native.gradients(checkedImages, checkedTargets, loss)) as Gradients;
   }
 
   /**
@@ -181,8 +190,12 @@ export class UNet {
     const config = this.#live('fit');
     if (isAsyncIterable(data)) return fitBatches(this, data, options);
     const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
-    const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
-    const resolved = resolveFitOptions(options, config.classes);
+    const forNative = checkFitOptions(options);
+    let validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
+    let training = { images, masks };
+    if (options.validationSplit !== undefined) {
+      ({ train: training, validation } = splitTrainingData(training, options.validationSplit, options.seed ?? nativeDefaults.fit.seed));
+    }
     if (options.mixedPrecision && !this.device.startsWith('cuda') && !mixedPrecisionWarned) {
       mixedPrecisionWarned = true;
       process.emitWarning('torch-unet: mixedPrecision applies to CUDA only; training on the CPU in float32');
@@ -193,7 +206,8 @@ export class UNet {
     const onAbort = () => relay.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.#native.fit(images, masks, validation?.images, validation?.masks, resolved, relay.deliver, { data: relay.stopFlag, shape: [2] });
+      const stopFlag = { data: relay.stopFlag, shape: [2] };
+      const result = await this.#native.fit(training.images, training.masks, validation?.images, validation?.masks, forNative, relay.deliver, stopFlag);
       await relay.settled(result);
       this.#history = result.history;
       if (relay.error !== undefined) throw relay.error;
@@ -219,16 +233,19 @@ export class UNet {
       loss: (value, name) => void checkLossSpec(value, name),
       batchSize: integer(1, 1_000_000),
     });
-    return this.#native.evaluate(images, masks, { loss: checked.loss ?? defaultLoss(config.classes), batchSize: checked.batchSize ?? 8 });
+    return this.#native.evaluate(images, masks, checked);
   }
 
-  /** One optimiser step on one batch, for loops that JS drives; the optimiser persists between calls. */
-  async trainStep(images: TensorLike, masks: TensorLike, options: TrainStepOptions = {}): Promise<{ loss: number }> {
+  /**
+   * One optimiser step on one batch, for loops that JS drives; the optimiser persists between calls. Resolves
+   * with the batch's loss and the learning rate the step used.
+   */
+  async trainStep(images: TensorLike, masks: TensorLike, options: TrainStepOptions = {}): Promise<{ loss: number; lr: number }> {
     const config = this.#live('trainStep');
     const checkedImages = checkImages(images, 'images', config.inChannels);
     const checkedMasks = checkMasks(masks, 'masks', checkedImages);
-    const resolved = resolveTrainStepOptions(options, config.classes);
-    return { loss: (await this.#native.trainStep(checkedImages, checkedMasks, resolved)) as number };
+    const [loss, lr] = (await this.#native.trainStep(checkedImages, checkedMasks, checkTrainStepOptions(options))).data;
+    return { loss, lr };
   }
 
   /** The epochs trained so far by in-memory fits (or restored by load), as save() writes them. */

@@ -1,6 +1,7 @@
 // A loss chosen by name with its options: what the model's gradients (and training) take. Mirrors
 // native/loss_spec.h.
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from './losses.js';
+import { nativeDefaults } from '../binding/defaults.js';
 import { boolean, checkOptions, integer, number, numberOrList, oneOf, type Check } from '../validate.js';
 
 /** A loss chosen by name with its options, as the model's gradients (and training) take it. */
@@ -84,5 +85,5 @@ export function checkLossSpec(spec: unknown, name: string): { lossName: LossName
 
 /** The default loss: Dice + BCE for one class, Dice + CE for more (MONAI's DiceCELoss). */
 export function defaultLoss(classes: number): LossSpec {
-  return classes === 1 ? { name: 'diceCe', sigmoid: true } : { name: 'diceCe', softmax: true, toOnehotY: true };
+  return nativeDefaults.defaultLoss(classes);
 }

@@ -1,6 +1,7 @@
 // Augmentation options for fit. The transforms run natively, batched, on the model's device
 // (native/augment.cc): geometric ones move images and masks together (masks by nearest sampling, so labels
 // stay labels); intensity ones touch the images only.
+import { nativeDefaults } from '../binding/defaults.js';
 import { native } from '../binding/loader.js';
 import { checkImages, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
 import { checkOptions, integer, number, seedCheck, type Check } from '../validate.js';
@@ -43,18 +44,8 @@ export interface AugmentOptions {
   noiseStd?: number;
 }
 
-/** What `augment: true` means. */
-export const defaultAugment: Readonly<AugmentOptions> = Object.freeze({
-  horizontalFlip: 0.5,
-  verticalFlip: 0.5,
-  rotate90: 0.5,
-  affine: 0.3,
-  elastic: 0.2,
-  brightness: 0.3,
-  contrast: 0.3,
-  gamma: 0.3,
-  noise: 0.2,
-});
+/** What `augment: true` means: every transform's probability and parameters, as the core defines them. */
+export const defaultAugment: Readonly<AugmentOptions> = Object.freeze({ ...nativeDefaults.augmentTrue });
 
 const probability = number(0, 1);
 const nonNegative = number(0);
@@ -84,10 +75,9 @@ const schema: Record<keyof AugmentOptions, Check> = {
   noiseStd: nonNegative,
 };
 
-/** false or undefined: none; true: the defaults; an object: exactly those transforms (others off). */
-export function resolveAugment(augment: unknown, name: string): AugmentOptions {
-  if (augment === undefined || augment === false) return {};
-  if (augment === true) return { ...defaultAugment };
+/** false or undefined: none; true: defaultAugment; an object: exactly those transforms (others off). */
+export function checkAugment(augment: unknown, name: string): void {
+  if (augment === undefined || typeof augment === 'boolean') return;
   const options = checkOptions<AugmentOptions>(augment, name, schema);
   const ordered: [keyof AugmentOptions, keyof AugmentOptions][] = [
     ['scaleMin', 'scaleMax'],
@@ -99,7 +89,6 @@ export function resolveAugment(augment: unknown, name: string): AugmentOptions {
       throw new RangeError(`${name}.${low}: expected at most ${name}.${high} (${options[high]}), got ${options[low]}`);
     }
   }
-  return options;
 }
 
 /**
@@ -120,5 +109,6 @@ export async function augment(
     throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got ${shapeText(checkedMasks.shape)}`);
   }
   seedCheck(seed, 'seed');
-  return native.augment(checkedImages, checkedMasks, resolveAugment(options, 'options'), seed);
+  checkAugment(options, 'options');
+  return native.augment(checkedImages, checkedMasks, options, seed);
 }

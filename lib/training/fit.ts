@@ -2,14 +2,16 @@
 // supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
 import type { UNet } from '../model/unet.js';
 import { checkPath } from '../files.js';
-import type { LossSpec } from '../ops/loss_spec.js';
+import { nativeDefaults } from '../binding/defaults.js';
+import type { NativeFitOptions } from '../binding/contract.js';
+import { splitIndices } from '../data/dataset.js';
+import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
 import { boolean, checkOptions, integer, number, oneOf, seedCheck, typeError, type Check } from '../validate.js';
-import { resolveAugment, type AugmentOptions } from './augment.js';
+import { checkAugment, type AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
-import { optimizerSchema, resolveOptimizer, type OptimizerOptions } from './optimizer.js';
-import { resolveSchedule, type ScheduleName, type ScheduleOptions } from './schedule.js';
-import { resolveLoss } from './train_step.js';
+import { optimizerSchema, type OptimizerOptions } from './optimizer.js';
+import { checkSchedule, type ScheduleName, type ScheduleOptions } from './schedule.js';
 
 export interface TrainingData {
   /** N x C x H x W float images. */
@@ -109,12 +111,18 @@ export function checkTrainingData(value: unknown, name: string, channels: number
   return { images, masks: checkMasks(data.masks, `${name}.masks`, images) };
 }
 
-/** Checks fit's options and fills the defaults, in the flat form native/options_bridge.cc reads. */
-export function resolveFitOptions(options: FitOptions, classes: number) {
+/**
+ * Checks fit's options and returns those the core reads, unchanged: the defaults are the core's
+ * (native/core/training/fit.h). The validation data, the callbacks and the signal stay here.
+ */
+export function checkFitOptions(options: FitOptions): NativeFitOptions {
   const checked = checkOptions<FitOptions>(options, 'options', fitSchema);
   if (checked.validation !== undefined && checked.validationSplit !== undefined) {
     throw new TypeError('options: give validation or validationSplit, not both');
   }
+  checkSchedule(checked.schedule);
+  if (checked.loss !== undefined) checkLossSpec(checked.loss, 'options.loss');
+  checkAugment(checked.augment, 'options.augment');
   const earlyStopping = checked.earlyStopping;
   if (earlyStopping !== undefined && earlyStopping !== false) {
     checkOptions(earlyStopping, 'options.earlyStopping', { patience: integer(1, 1_000_000) });
@@ -129,22 +137,35 @@ export function resolveFitOptions(options: FitOptions, classes: number) {
     // checkOptions passes over a missing key; the path is required.
     checkPath(checkpoint.path, 'options.checkpoint.path');
   }
+  const forNative: FitOptions = { ...checked };
+  for (const key of ['validation', 'validationSplit', 'onBatchEnd', 'onEpochEnd', 'signal'] as const) delete forNative[key];
+  return forNative;
+}
+
+/** The images at `indices`, copied, in any typed array. */
+function take<T extends TensorLike>(tensor: T, indices: readonly number[]): TensorLike {
+  const [count, ...rest] = tensor.shape;
+  const size = count === 0 ? 0 : tensor.data.length / count;
+  const Data = tensor.data.constructor as new (length: number) => TensorLike['data'];
+  const data = new Data(indices.length * size);
+  indices.forEach((source, target) => (data as Float32Array).set((tensor.data as Float32Array).subarray(source * size, (source + 1) * size), target * size));
+  return { data, shape: [indices.length, ...rest] };
+}
+
+/**
+ * fit's validationSplit: splitDataset's seeded split (the CLI's), refused where it would leave no image on one
+ * side (splitDataset keeps one each way instead).
+ */
+export function splitTrainingData(data: { images: TensorLike; masks: TensorLike }, fraction: number, seed: number) {
+  const count = data.images.shape[0];
+  const held = Math.round(count * fraction);
+  if (held < 1 || held >= count) {
+    throw new RangeError(`options.validationSplit: ${fraction} of ${count} images leaves no image for training or for validation`);
+  }
+  const { train, validation } = splitIndices(count, held, seed);
   return {
-    ...resolveOptimizer(checked),
-    epochs: checked.epochs ?? 10,
-    batchSize: checked.batchSize ?? 8,
-    schedule: resolveSchedule(checked.schedule),
-    loss: resolveLoss(checked.loss, classes),
-    gradClip: checked.gradClip ?? 0,
-    earlyStoppingPatience: earlyStopping ? earlyStopping.patience : 0,
-    shuffle: checked.shuffle ?? true,
-    seed: checked.seed ?? 0,
-    augment: resolveAugment(checked.augment, 'options.augment'),
-    validationSplit: checked.validationSplit ?? 0,
-    checkpointPath: checkpoint?.path ?? '',
-    checkpointMonitor: checkpoint?.monitor ?? 'valDice',
-    resumeFrom: checked.resumeFrom ?? '',
-    mixedPrecision: checked.mixedPrecision ?? false,
+    train: { images: take(data.images, train), masks: take(data.masks, train) },
+    validation: { images: take(data.images, validation), masks: take(data.masks, validation) },
   };
 }
 
@@ -168,32 +189,33 @@ export async function fitBatches(
   const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
   const refused = inMemoryOnly.find((key) => options[key] !== undefined);
   if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
-  const resolved = resolveFitOptions(options, config.classes);
+  const { epochs, batchSize, loss: lossSpec, ...stepOptions } = checkFitOptions(options);
   const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
-  const { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip } = resolved;
-  const stepOptions = { optimizer, lr, weightDecay, momentum, nesterov, loss: lossSpec, gradClip };
   const { signal } = options;
   const history: History = [];
   let step = 0;
-  for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
+  for (let epoch = 1; epoch <= (epochs ?? nativeDefaults.fit.epochs); epoch++) {
     const started = performance.now();
     let lossSum = 0;
     let seen = 0;
+    let lr = 0;
     for await (const batch of source) {
       signal?.throwIfAborted();
       const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
-      const { loss } = await model.trainStep(images, masks, stepOptions);
+      const result = await model.trainStep(images, masks, { ...stepOptions, loss: lossSpec });
+      const { loss } = result;
+      lr = result.lr;
       lossSum += loss * images.shape[0];
       seen += images.shape[0];
       await options.onBatchEnd?.(++step, { epoch, loss });
     }
     if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
     const trainSeconds = (performance.now() - started) / 1000;
-    const scores = validation ? await model.evaluate(validation, { loss: resolved.loss, batchSize: resolved.batchSize }) : undefined;
+    const scores = validation ? await model.evaluate(validation, { loss: lossSpec, batchSize }) : undefined;
     const logs = {
       epoch,
       loss: lossSum / seen,
-      lr: resolved.lr,
+      lr,
       imagesPerSecond: seen / trainSeconds,
       valLoss: scores?.loss ?? null,
       valDice: scores?.dice ?? null,

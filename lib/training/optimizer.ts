@@ -1,4 +1,5 @@
-// The optimiser options that fit and trainStep share: checked here, their defaults filled in one place.
+// The optimiser options that fit and trainStep share, checked here; their defaults are the core's
+// (OptimizerOptions::defaultsFor in native/core/training/optimizer.h).
 import { boolean, number, oneOf, type Check } from '../validate.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
@@ -23,14 +24,3 @@ export const optimizerSchema: Record<keyof OptimizerOptions, Check> = {
   momentum: number(0, 1, { maxExclusive: true }),
   nesterov: boolean,
 };
-
-export function resolveOptimizer(options: OptimizerOptions) {
-  const optimizer = options.optimizer ?? 'adam';
-  return {
-    optimizer,
-    lr: options.lr ?? (optimizer === 'sgd' ? 1e-2 : 1e-3),
-    weightDecay: options.weightDecay ?? (optimizer === 'adamw' ? 1e-2 : 0),
-    momentum: options.momentum ?? 0.9,
-    nesterov: options.nesterov ?? false,
-  };
-}

@@ -13,12 +13,12 @@ export interface ScheduleOptions {
   minLr?: number;
 }
 
-export function resolveSchedule(schedule: ScheduleName | ScheduleOptions | undefined): ScheduleOptions {
+export function checkSchedule(schedule: ScheduleName | ScheduleOptions | undefined): void {
   const name = 'options.schedule';
-  if (schedule === undefined) return { name: 'constant' };
+  if (schedule === undefined) return;
   if (typeof schedule === 'string') {
     oneOf('constant', 'plateau', 'cosine', 'poly')(schedule, name);
-    return { name: schedule };
+    return;
   }
   const checked = checkOptions<ScheduleOptions>(schedule, name, {
     name: oneOf('constant', 'plateau', 'cosine', 'poly'),
@@ -27,5 +27,4 @@ export function resolveSchedule(schedule: ScheduleName | ScheduleOptions | undef
     minLr: number(0),
   });
   if (checked.name === undefined) throw typeError(`${name}.name`, "'constant' | 'plateau' | 'cosine' | 'poly'", undefined);
-  return checked;
 }

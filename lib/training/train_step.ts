@@ -1,23 +1,18 @@
-// trainStep's options (the optimiser's, the loss and gradient clipping), which fit's extend.
-import { checkLossSpec, defaultLoss, type LossSpec } from '../ops/loss_spec.js';
+// trainStep's options (the optimiser's, the loss and gradient clipping), which fit's extend. Checked here; the
+// defaults are the core's (native/core/training/step.h).
+import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
 import { checkOptions, number, type Check } from '../validate.js';
-import { optimizerSchema, resolveOptimizer, type OptimizerOptions } from './optimizer.js';
+import { optimizerSchema, type OptimizerOptions } from './optimizer.js';
 
 export interface TrainStepOptions extends OptimizerOptions {
+  /** Default Dice + BCE for one class, Dice + CE for more (defaultLoss). */
   loss?: LossSpec;
+  /** Largest global gradient norm; 0 = no clipping. Default 0. */
   gradClip?: number;
 }
 
-const anything: Check = () => undefined;
+const loss: Check = (value, name) => void checkLossSpec(value, name);
 
-/** The loss given, checked, or the default for `classes`. */
-export function resolveLoss(loss: unknown, classes: number): LossSpec {
-  const spec = (loss ?? defaultLoss(classes)) as LossSpec;
-  checkLossSpec(spec, 'options.loss');
-  return spec;
-}
-
-export function resolveTrainStepOptions(options: TrainStepOptions, classes: number) {
-  const checked = checkOptions<TrainStepOptions>(options, 'options', { ...optimizerSchema, loss: anything, gradClip: number(0) });
-  return { ...resolveOptimizer(checked), loss: resolveLoss(checked.loss, classes), gradClip: checked.gradClip ?? 0 };
+export function checkTrainStepOptions(options: TrainStepOptions): TrainStepOptions {
+  return checkOptions<TrainStepOptions>(options, 'options', { ...optimizerSchema, loss, gradClip: number(0) });
 }

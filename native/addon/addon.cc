@@ -8,6 +8,7 @@
 #include "addon/losses_binding.h"
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
+#include "addon/options_bridge.h"
 
 namespace unet::js {
 
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("computeMetric", Napi::Function::New(env, ComputeMetric, "computeMetric"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));
   return exports;
 }
 

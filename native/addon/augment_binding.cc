@@ -22,7 +22,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = augmentOptionsFromJs(requireObject(info[2], "options"));
+    const auto options = augmentOptionsFromJs(info[2]);
     const auto seed = optionalSeed(info[3], "seed");
     if (!seed) throw Napi::TypeError::New(info.Env(), "seed: expected an integer >= 0");
     task->SetWork([images, masks, options, seed = *seed] {

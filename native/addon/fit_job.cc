@@ -62,7 +62,6 @@ FitJob::FitJob(const Napi::CallbackInfo& info, std::shared_ptr<Model> model)
   if (!info[3].IsUndefined() && !info[3].IsNull()) valMasks_ = Borrow(tensorFromJs(info[3], "validation.masks"));
   const auto options = requireObject(info[4], "options");
   options_ = fitOptionsFromJs(options);
-  validationSplit_ = getNumber(options, "validationSplit", 0.0);
   if (!info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "onProgress: expected a function");
   onProgress_ = Napi::Persistent(info[5].As<Napi::Function>());
   auto stopFlag = Borrow(tensorFromJs(info[6], "stopFlag"));
@@ -73,7 +72,7 @@ FitJob::FitJob(const Napi::CallbackInfo& info, std::shared_ptr<Model> model)
 }
 
 void FitJob::Run() {
-  FitData data{images_, masks_, valImages_, valMasks_, validationSplit_};
+  FitData data{images_, masks_, valImages_, valMasks_};
   // flag[0]: stop requested; flag[1]: how many epoch events JS has finished handling. A closing environment stops
   // the loop too, so that its teardown does not wait for a whole fit.
   const auto stopRequested = [this] {

@@ -31,7 +31,6 @@ class FitJob : public Job {
   torch::Tensor images_, masks_, valImages_, valMasks_;
   int32_t* flag_ = nullptr;
   FitOptions options_;
-  double validationSplit_ = 0;
   Napi::FunctionReference onProgress_;
   FitResult result_;
   int64_t steps_ = 0, epochEvents_ = 0;

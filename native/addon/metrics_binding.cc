@@ -24,11 +24,11 @@ std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::
     return [=] { return confusionMatrix(pred, target, classes); };
   }
   if (kind == "binarize") {
-    const double threshold = getNumber(options, "threshold", 0.5);
+    const double threshold = getNumber(options, "threshold", BinarizeOptions().threshold);
     return [=] { return binarize(pred, threshold); };
   }
   if (kind == "argmax") {
-    const bool asOneHot = getBool(options, "oneHot", true);
+    const bool asOneHot = getBool(options, "oneHot", ArgmaxOptions().oneHot);
     return [=] {
       auto indices = argmaxIndices(pred);
       return asOneHot ? oneHot(indices, pred.size(1)) : indices;

@@ -133,7 +133,7 @@ Napi::Value ModelWrap::Gradients(const Napi::CallbackInfo& info) {
                                                         });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto targets = task->Borrow(tensorFromJs(info[1], "targets"));
-    auto loss = lossSpecFromJs(requireString(info[2], "loss"), requireObject(info[3], "lossOptions"));
+    auto loss = lossFromJs(info[2]);
     task->SetWork([model, images, targets, loss = std::move(loss)] {
       auto result = model->gradients(images, targets, loss);
       for (auto& [name, gradient] : result.byParameter) gradient = toJsLayout(gradient);
@@ -182,12 +182,9 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
     auto task = tensorTask(info.Env(), "trainStep");
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = requireObject(info[2], "options");
-    auto loss = lossFromJs(options.Get("loss"));
-    auto optimizer = optimizerOptionsFromJs(options);
-    const double gradClip = getNumber(options, "gradClip", 0.0);
-    task->SetWork([model, images, masks, loss = std::move(loss), optimizer, gradClip] {
-      return torch::tensor(model->trainStep(images, masks, loss, optimizer, gradClip), torch::kFloat64);
+    const auto options = trainStepOptionsFromJs(requireObject(info[2], "options"));
+    task->SetWork([model, images, masks, options] {
+      return torch::tensor({model->trainStep(images, masks, options), options.optimizer.lr}, torch::kFloat64);
     });
     return enqueue(task.release());
   });
@@ -206,12 +203,8 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
                                                    });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = requireObject(info[2], "options");
-    auto loss = lossFromJs(options.Get("loss"));
-    const int64_t batchSize = getInteger(options, "batchSize", 8);
-    task->SetWork([model, images, masks, loss = std::move(loss), batchSize] {
-      return model->evaluate(images, masks, loss, batchSize);
-    });
+    const auto options = evaluateOptionsFromJs(requireObject(info[2], "options"));
+    task->SetWork([model, images, masks, options] { return model->evaluate(images, masks, options); });
     return enqueue(task.release());
   });
 }
@@ -272,7 +265,7 @@ Napi::Value ModelWrap::Disposed(const Napi::CallbackInfo& info) {
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const auto path = requireString(info[0], "path");
-    const auto device = parseDevice(requireString(info[1], "device"));
+    const auto device = parseDevice(info[1].IsUndefined() ? kDefaultDevice : requireString(info[1], "device"));
     return queueModel(info.Env(), "UNet.load", [path, device] { return Model::load(path, device); });
   });
 }
@@ -280,7 +273,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const auto options = unetOptionsFromJs(requireObject(info[0], "options"));
-    const auto device = parseDevice(requireString(info[1], "device"));
+    const auto device = parseDevice(info[1].IsUndefined() ? kDefaultDevice : requireString(info[1], "device"));
     const auto seed = optionalSeed(info[2], "seed");
     return queueModel(info.Env(), "UNet.create",
                       [options, device, seed] { return Model::create(options, device, seed); });

@@ -20,12 +20,25 @@ TileBlend parseTileBlend(const std::string& name) {
   throw std::invalid_argument("tile.blend: expected 'gaussian' or 'constant', got '" + name + "'");
 }
 
+const char* predictOutputName(PredictOutput output) {
+  switch (output) {
+    case PredictOutput::Mask: return "mask";
+    case PredictOutput::Probabilities: return "probabilities";
+    case PredictOutput::Logits: break;
+  }
+  return "logits";
+}
+
+const char* tileBlendName(TileBlend blend) {
+  return blend == TileBlend::Gaussian ? "gaussian" : "constant";
+}
+
 void PredictOptions::validate() const {
   if (!(threshold >= 0 && threshold <= 1)) throw std::invalid_argument("threshold: expected a number in [0, 1]");
   if (tileSize < 0) throw std::invalid_argument("tile.size: expected a positive integer");
   if (!(tileOverlap >= 0 && tileOverlap < 1)) throw std::invalid_argument("tile.overlap: expected a number in [0, 1)");
   if (!(sigmaScale > 0)) throw std::invalid_argument("tile.sigmaScale: expected a positive number");
-  if (maxPixels < 0) throw std::invalid_argument("maxPixels: expected a positive integer");
+  if (maxPixels && *maxPixels < 1) throw std::invalid_argument("maxPixels: expected an integer >= 1");
 }
 
 torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options) {
@@ -93,9 +106,9 @@ torch::Tensor logitsOf(InferenceNet& net, const torch::Tensor& images, const Pre
 torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options) {
   options.validate();
   const int64_t pixels = images.size(0) * images.size(2) * images.size(3);
-  if (options.maxPixels > 0 && pixels > options.maxPixels) {
+  if (options.maxPixels && pixels > *options.maxPixels) {
     throw std::invalid_argument("images: " + std::to_string(pixels) +
-                                " pixels (N x H x W) exceed maxPixels = " + std::to_string(options.maxPixels));
+                                " pixels (N x H x W) exceed maxPixels = " + std::to_string(*options.maxPixels));
   }
   c10::InferenceMode inference;
   CpuBlockCache::Scope reuse;  // the same activation sizes every call: reuse their memory

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 #include "core/inference/inference_net.h"
@@ -19,6 +20,8 @@ enum class TileBlend { Gaussian, Constant };
 
 PredictOutput parsePredictOutput(const std::string& name);  // "mask" | "probabilities" | "logits"
 TileBlend parseTileBlend(const std::string& name);          // "gaussian" | "constant"
+const char* predictOutputName(PredictOutput output);        // the inverses of the two above
+const char* tileBlendName(TileBlend blend);
 
 struct PredictOptions {
   PredictOutput output = PredictOutput::Mask;
@@ -26,9 +29,9 @@ struct PredictOptions {
   int64_t tileSize = 0;    // 0 = the whole image at once
   double tileOverlap = 0.25;
   TileBlend blend = TileBlend::Gaussian;
-  double sigmaScale = 0.125;  // Gaussian blending: sigma = sigmaScale x tileSize
-  bool ttaFlips = false;      // average over the identity, horizontal, vertical and both flips
-  int64_t maxPixels = 0;      // refuse batches of more pixels (N x H x W) than this; 0 = no limit
+  double sigmaScale = 0.125;         // Gaussian blending: sigma = sigmaScale x tileSize
+  bool ttaFlips = false;             // average over the identity, horizontal, vertical and both flips
+  std::optional<int64_t> maxPixels;  // refuse batches of more pixels (N x H x W) than this; none = no limit
 
   void validate() const;  // throws std::invalid_argument naming the option
 };

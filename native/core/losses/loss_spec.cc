@@ -45,4 +45,15 @@ void requireScalarLoss(const LossSpec& spec) {
     throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for training");
 }
 
+DiceCeOptions defaultLoss(int64_t classes) {
+  DiceCeOptions loss;
+  if (classes == 1) {
+    loss.dice.sigmoid = true;
+  } else {
+    loss.dice.softmax = true;
+    loss.dice.toOnehotY = true;
+  }
+  return loss;
+}
+
 }  // namespace unet

@@ -13,6 +13,10 @@ using LossSpec =
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target);
 
+// What training, gradients and evaluate use when no loss is given: MONAI's DiceCELoss, with a sigmoid for one
+// class (Dice + BCE) and a softmax over one-hot targets for more (Dice + CE).
+DiceCeOptions defaultLoss(int64_t classes);
+
 // Training needs one number a batch: throws std::invalid_argument for reduction 'none'.
 void requireScalarLoss(const LossSpec& spec);
 

@@ -161,6 +161,15 @@ Reduction parseReduction(const std::string& name) {
   throw std::invalid_argument("reduction: expected \"mean\", \"sum\" or \"none\", got \"" + name + "\"");
 }
 
+const char* reductionName(Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Mean: return "mean";
+    case Reduction::Sum: return "sum";
+    case Reduction::None: break;
+  }
+  return "none";
+}
+
 torch::Tensor diceLoss(const torch::Tensor& input, const torch::Tensor& target, const DiceOptions& options) {
   auto [activated, truth] =
       prepareOverlap(input, target, options.sigmoid, options.softmax, options.toOnehotY, options.includeBackground);

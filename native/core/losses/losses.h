@@ -12,6 +12,7 @@ namespace unet {
 enum class Reduction { Mean, Sum, None };
 
 Reduction parseReduction(const std::string& name);  // "mean" | "sum" | "none"
+const char* reductionName(Reduction reduction);
 
 // Inputs are NC[spatial...] logits or probabilities; targets are the same shape (one-hot or
 // probabilities) or N1[spatial...] class indices (with toOnehotY, or for the CE terms).

@@ -85,6 +85,19 @@ torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& ta
 
 }  // namespace
 
+const char* metricReductionName(MetricReduction reduction) {
+  switch (reduction) {
+    case MetricReduction::None: return "none";
+    case MetricReduction::Mean: return "mean";
+    case MetricReduction::Sum: return "sum";
+    case MetricReduction::MeanBatch: return "mean_batch";
+    case MetricReduction::SumBatch: return "sum_batch";
+    case MetricReduction::MeanChannel: return "mean_channel";
+    case MetricReduction::SumChannel: break;
+  }
+  return "sum_channel";
+}
+
 MetricReduction parseMetricReduction(const std::string& name) {
   if (name == "none") return MetricReduction::None;
   if (name == "mean") return MetricReduction::Mean;

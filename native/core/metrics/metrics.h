@@ -11,6 +11,7 @@ namespace unet {
 enum class MetricReduction { None, Mean, Sum, MeanBatch, SumBatch, MeanChannel, SumChannel };
 
 MetricReduction parseMetricReduction(const std::string& name);  // "none" | "mean" | "sum" | "mean_batch" | ...
+const char* metricReductionName(MetricReduction reduction);
 
 struct OverlapMetricOptions {
   bool includeBackground = true;
@@ -36,7 +37,15 @@ torch::Tensor pixelAccuracy(const torch::Tensor& pred, const torch::Tensor& targ
 torch::Tensor confusionMatrix(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes);
 
 // sigmoid(logits) >= threshold, as float 0/1 of the same shape.
+struct BinarizeOptions {
+  double threshold = 0.5;
+};
 torch::Tensor binarize(const torch::Tensor& logits, double threshold);
+
+// metrics.argmax's result: one-hot (the form dice and iou take), or class indices.
+struct ArgmaxOptions {
+  bool oneHot = true;
+};
 
 // Class indices N1[spatial...] (int64) of the channel with the largest logit.
 torch::Tensor argmaxIndices(const torch::Tensor& logits);

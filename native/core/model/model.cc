@@ -71,7 +71,8 @@ torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& 
   return unet::predict(*inference_, images.to(device_, torch::kFloat32), options);
 }
 
-Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& targets, const LossSpec& loss) {
+Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& targets,
+                           const std::optional<LossSpec>& loss) {
   checkImages(*module_, images, "images");
   BufferSnapshot buffers(*module_);
   Gradients result;
@@ -79,7 +80,7 @@ Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& tar
   module_->zero_grad();
   try {
     const auto logits = module_->forward(images.to(device_, torch::kFloat32));
-    const auto value = computeLoss(loss, logits, targets.to(device_));
+    const auto value = computeLoss(loss.value_or(defaultLoss(options_.classes)), logits, targets.to(device_));
     if (value.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for gradients");
     value.backward();
     result.loss = value.item<double>();
@@ -97,12 +98,12 @@ Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& tar
   return result;
 }
 
-Evaluation Model::evaluate(const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                           int64_t batchSize) {
-  if (batchSize < 1) throw std::invalid_argument("batchSize: expected an integer >= 1");
+Evaluation Model::evaluate(const torch::Tensor& images, const torch::Tensor& masks, const EvaluateOptions& options) {
+  if (options.batchSize < 1) throw std::invalid_argument("batchSize: expected an integer >= 1");
   const auto x = images.to(device_, torch::kFloat32);
   checkImages(*module_, x, "images");
-  return unet::evaluate(module_, x, prepareMasks(masks, options_.classes, x, "masks"), loss, batchSize);
+  return unet::evaluate(module_, x, prepareMasks(masks, options_.classes, x, "masks"),
+                        options.loss.value_or(defaultLoss(options_.classes)), options.batchSize);
 }
 
 std::map<std::string, torch::Tensor> Model::stateDict() {
@@ -117,10 +118,9 @@ void Model::exportWeights(const std::string& path) {
   exportStateDict(path, stateDictOf(*module_));
 }
 
-double Model::trainStep(const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                        const OptimizerOptions& optimizer, double gradClip) {
+double Model::trainStep(const torch::Tensor& images, const torch::Tensor& masks, const TrainStepOptions& options) {
   weightsChanged();
-  return unet::trainStep(module_, progress_, images, masks, loss, optimizer, gradClip);
+  return unet::trainStep(module_, progress_, images, masks, options);
 }
 
 FitResult Model::fit(const FitData& data, const FitOptions& options, const FitCallbacks& callbacks) {

@@ -21,6 +21,7 @@
 #include "core/training/evaluate.h"
 #include "core/training/fit.h"
 #include "core/training/progress.h"
+#include "core/training/step.h"
 
 namespace unet {
 
@@ -47,15 +48,14 @@ class Model {
   // Through the inference net: folded batch norm, prepacked convolutions; tiling and TTA as asked.
   torch::Tensor predict(const torch::Tensor& images, const PredictOptions& options);
   // The model is left exactly as it was: batch-norm statistics are restored, gradients cleared.
-  Gradients gradients(const torch::Tensor& images, const torch::Tensor& targets, const LossSpec& loss);
-  Evaluation evaluate(const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss, int64_t batchSize);
+  Gradients gradients(const torch::Tensor& images, const torch::Tensor& targets, const std::optional<LossSpec>& loss);
+  Evaluation evaluate(const torch::Tensor& images, const torch::Tensor& masks, const EvaluateOptions& options);
   std::map<std::string, torch::Tensor> stateDict();
   void save(const std::string& path);
   void exportWeights(const std::string& path);
 
   // The operations that change the weights.
-  double trainStep(const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                   const OptimizerOptions& optimizer, double gradClip);
+  double trainStep(const torch::Tensor& images, const torch::Tensor& masks, const TrainStepOptions& options);
   FitResult fit(const FitData& data, const FitOptions& options, const FitCallbacks& callbacks);
   void loadStateDict(const std::map<std::string, torch::Tensor>& stateDict);
   void importWeights(const std::string& path);

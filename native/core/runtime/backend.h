@@ -21,6 +21,7 @@ BackendInfo backendInfo();
 int64_t availableCores();
 
 // "auto" (CUDA when present, else CPU) | "cpu" | "cuda" | "cuda:N"; throws naming "device" when unavailable.
+constexpr const char* kDefaultDevice = "auto";
 torch::Device parseDevice(const std::string& name);
 
 }  // namespace unet

@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
 
@@ -11,6 +13,11 @@ namespace unet {
 // Loss and mean per-image Dice and IoU. Masks as prepareMasks returns them. Dice and IoU leave the background
 // out for several classes (it would dominate them) and keep it for one; images whose truth is empty for every
 // scored class do not count (MONAI's ignore_empty).
+struct EvaluateOptions {
+  std::optional<LossSpec> loss;  // none: defaultLoss(classes)
+  int64_t batchSize = 8;
+};
+
 struct Evaluation {
   double loss, dice, iou;
 };

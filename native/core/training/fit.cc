@@ -31,30 +31,10 @@ void checkOptions(const FitOptions& options) {
   if (monitor != "valDice" && monitor != "valIoU" && monitor != "valLoss" && monitor != "loss") {
     throw std::invalid_argument("checkpoint.monitor: expected 'valDice', 'valIoU', 'valLoss' or 'loss'");
   }
-  requireScalarLoss(options.loss);
+  if (options.loss) requireScalarLoss(*options.loss);
   options.optimizer.validate();
   options.schedule.validate();
   options.augment.validate();
-}
-
-struct Split {
-  torch::Tensor images, masks, valImages, valMasks;
-};
-
-// A seeded random fraction for validation when no validation set is given: the same seed, the same split.
-Split splitData(const torch::Tensor& images, const torch::Tensor& masks, double fraction, uint64_t seed) {
-  const int64_t count = images.size(0);
-  if (fraction <= 0) return {images, masks, {}, {}};
-  const int64_t validation = std::llround(static_cast<double>(count) * fraction);
-  if (validation < 1 || validation >= count) {
-    throw std::invalid_argument("validationSplit: " + std::to_string(fraction) + " of " + std::to_string(count) +
-                                " images leaves no image for training or for validation");
-  }
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const auto order = torch::randperm(count, generator, torch::kLong).to(images.device());
-  const auto train = order.slice(0, 0, count - validation), held = order.slice(0, count - validation);
-  return {images.index_select(0, train), masks.index_select(0, train), images.index_select(0, held),
-          masks.index_select(0, held)};
 }
 
 double monitored(const EpochRecord& record, const std::string& monitor) {
@@ -81,14 +61,15 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   if (data.images.size(0) == 0) throw std::invalid_argument("images: the dataset is empty");
   const auto images = data.images.to(device, torch::kFloat32);
   checkImages(*model, images, "images");
-  auto split =
-      splitData(images, prepareMasks(data.masks, classes, images, "masks"), data.validationSplit, options.seed);
+  const auto masks = prepareMasks(data.masks, classes, images, "masks");
+  torch::Tensor valImages, valMasks;
   if (data.valImages.defined()) {
-    split.valImages = data.valImages.to(device, torch::kFloat32);
-    checkImages(*model, split.valImages, "validation.images");
-    split.valMasks = prepareMasks(data.valMasks, classes, split.valImages, "validation.masks");
+    valImages = data.valImages.to(device, torch::kFloat32);
+    checkImages(*model, valImages, "validation.images");
+    valMasks = prepareMasks(data.valMasks, classes, valImages, "validation.masks");
   }
-  const bool hasValidation = split.valImages.defined();
+  const bool hasValidation = valImages.defined();
+  const LossSpec loss = options.loss.value_or(defaultLoss(classes));
 
   if (!options.resumeFrom.empty()) {
     auto checkpoint = loadCheckpoint(options.resumeFrom);
@@ -108,7 +89,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
 
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   FitResult result;
-  const int64_t trainCount = split.images.size(0);
+  const int64_t trainCount = images.size(0);
   int64_t step = 0;
   bool stoppedEarly = false;
   for (int64_t epoch = progress.epochsDone; epoch < options.epochs && !stoppedEarly; ++epoch) {
@@ -132,15 +113,14 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
         break;
       }
       const auto batch = order.slice(0, start, start + options.batchSize).to(device);
-      auto x = split.images.index_select(0, batch), y = split.masks.index_select(0, batch);
+      auto x = images.index_select(0, batch), y = masks.index_select(0, batch);
       if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
       const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
-      const double loss =
-          optimise(model, optimizer, x, y, options.loss, options.gradClip, where, options.mixedPrecision);
-      lossSum += loss * static_cast<double>(x.size(0));
+      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, options.mixedPrecision);
+      lossSum += batchLoss * static_cast<double>(x.size(0));
       seen += x.size(0);
       ++step;
-      if (callbacks.onBatchEnd) callbacks.onBatchEnd(step, epoch + 1, loss);
+      if (callbacks.onBatchEnd) callbacks.onBatchEnd(step, epoch + 1, batchLoss);
     }
     if (result.aborted) break;
     const double trainSeconds = secondsSince(started);
@@ -152,7 +132,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
     record.valLoss = record.valDice = record.valIoU = std::nan("");
     if (hasValidation) {
-      const auto scores = evaluate(model, split.valImages, split.valMasks, options.loss, options.batchSize);
+      const auto scores = evaluate(model, valImages, valMasks, loss, options.batchSize);
       record.valLoss = scores.loss;
       record.valDice = scores.dice;
       record.valIoU = scores.iou;

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct FitOptions {
   int64_t batchSize = 8;
   OptimizerOptions optimizer;
   ScheduleOptions schedule;
-  LossSpec loss;
+  std::optional<LossSpec> loss;       // none: defaultLoss(classes)
   double gradClip = 0.0;              // max global gradient norm; 0 = off
   int64_t earlyStoppingPatience = 0;  // epochs without a better validation Dice before stopping; 0 = off
   bool shuffle = true;
@@ -37,7 +38,6 @@ struct FitOptions {
 struct FitData {
   torch::Tensor images, masks;        // N x C x H x W float; N x 1 x H x W (or N x H x W) masks
   torch::Tensor valImages, valMasks;  // undefined when there is no validation set
-  double validationSplit = 0.0;       // used when valImages is undefined: a seeded random fraction
 };
 
 struct FitCallbacks {

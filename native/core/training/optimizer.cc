@@ -19,6 +19,14 @@ void OptimizerOptions::validate() const {
   require(!nesterov || momentum > 0, "nesterov: needs a momentum above 0");
 }
 
+OptimizerOptions OptimizerOptions::defaultsFor(const std::string& name) {
+  OptimizerOptions options;
+  options.name = name;
+  if (name == "sgd") options.lr = 1e-2;
+  if (name == "adamw") options.weightDecay = 1e-2;
+  return options;
+}
+
 Optimizer::Optimizer(std::vector<std::pair<std::string, torch::Tensor>> parameters, OptimizerOptions options)
     : parameters_(std::move(parameters)), options_(std::move(options)) {
   options_.validate();

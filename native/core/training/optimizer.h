@@ -22,6 +22,10 @@ struct OptimizerOptions {
   bool nesterov = false;  // sgd
 
   void validate() const;  // throws std::invalid_argument naming the option
+
+  // Every default for the named optimiser: lr 1e-3 (adam, adamw) or 1e-2 (sgd); weightDecay 0 (adam, sgd) or 1e-2
+  // (adamw), as torch.optim's defaults are.
+  static OptimizerOptions defaultsFor(const std::string& name);
 };
 
 class Optimizer {

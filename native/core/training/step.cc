@@ -89,8 +89,10 @@ double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, 
 }
 
 double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& images, const torch::Tensor& masks,
-                 const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip) {
+                 const TrainStepOptions& options) {
+  const auto& optimizer = options.optimizer;
   optimizer.validate();
+  const LossSpec loss = options.loss.value_or(defaultLoss(model->options().classes));
   requireScalarLoss(loss);
   const auto device = model->parameters().front().device();
   const auto x = images.to(device, torch::kFloat32);
@@ -103,7 +105,7 @@ double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& i
   progress.optimizer->setLearningRate(optimizer.lr);
   model->train();
   try {
-    const double value = optimise(model, *progress.optimizer, x, y, loss, gradClip, "this step");
+    const double value = optimise(model, *progress.optimizer, x, y, loss, options.gradClip, "this step");
     model->eval();
     return value;
   } catch (...) {

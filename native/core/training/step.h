@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,8 +28,14 @@ torch::Tensor channelsLastOnCpu(const torch::Tensor& images);
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
                 const LossSpec& loss, double gradClip, const std::string& where, bool mixedPrecision = false);
 
+struct TrainStepOptions {
+  OptimizerOptions optimizer;
+  std::optional<LossSpec> loss;  // none: defaultLoss(classes)
+  double gradClip = 0.0;         // max global gradient norm; 0 = off
+};
+
 // One step with the model's persistent optimiser (made on first use, or anew for another optimiser).
 double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& images, const torch::Tensor& masks,
-                 const LossSpec& loss, const OptimizerOptions& optimizer, double gradClip);
+                 const TrainStepOptions& options);
 
 }  // namespace unet
