@@ -1,8 +1,8 @@
 // torch-unet: U-Net image segmentation for Node.js on libtorch.
 export { UNet } from './model/unet.js';
-export type { UNetOptions, UNetConfig, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './model/unet.js';
+export type { UNetOptions, UNetConfig, EvaluateOptions, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './model/unet.js';
 export { defaultLoss } from './ops/loss_spec.js';
-export type { TrainingData, FitOptions } from './training/fit.js';
+export type { TrainingData, FitOptions, CheckpointOptions } from './training/fit.js';
 export type { TrainStepOptions } from './training/train_step.js';
 export type { History, EpochLogs, BatchLogs } from './training/history.js';
 export type { OptimizerName } from './training/optimizer.js';

@@ -7,22 +7,22 @@ export interface TileOptions {
   size: number;
   /** Fraction of the window shared by neighbours, in [0, 1). Default 0.25. */
   overlap?: number;
-  /** How overlaps are blended: 'gaussian' (default, MONAI's) or 'constant'. */
+  /** How overlaps are blended: 'gaussian' (MONAI's) or 'constant'. Default 'gaussian'. */
   blend?: 'gaussian' | 'constant';
   /** Gaussian sigma as a fraction of the window. Default 0.125. */
   sigmaScale?: number;
 }
 
 export interface PredictOptions {
-  /** 'mask' (default: class indices as uint8; for one class, probability >= threshold), 'probabilities' or 'logits'. */
+  /** 'mask' (class indices as uint8; for one class, probability >= threshold), 'probabilities' or 'logits'. Default 'mask'. */
   output?: 'mask' | 'probabilities' | 'logits';
   /** One class: the probability at or above which a pixel is foreground. Default 0.5. */
   threshold?: number;
   /** Sliding-window inference with MONAI's sliding_window_inference semantics, for large images. */
   tile?: TileOptions;
-  /** 'flips': average over the identity and the horizontal, vertical and double flips. */
+  /** 'flips': average over the identity and the horizontal, vertical and double flips. Default none. */
   tta?: 'flips';
-  /** Refuse calls of more than this many pixels (N x H x W). Default: no limit. */
+  /** Refuse calls of more than this many pixels (N x H x W), at least 1. Default none (no limit). */
   maxPixels?: number;
   /**
    * Coalesce concurrent calls with the same options and image size into batches of up to `maxBatch` images,

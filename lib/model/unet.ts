@@ -65,6 +65,13 @@ export interface UNetConfig {
   dropout: number;
 }
 
+export interface EvaluateOptions {
+  /** Default Dice + BCE for one class, Dice + CE for more (defaultLoss). */
+  loss?: LossSpec;
+  /** Images a forward pass. Default 8. */
+  batchSize?: number;
+}
+
 /** Parameters and buffers by name; the names are those of the PyTorch reference (test/reference/unet.py). */
 export type StateDict = Record<string, Tensor>;
 
@@ -223,13 +230,10 @@ export class UNet {
    * images of the mean over classes (the foreground classes for several, the one class for binary), skipping
    * images whose truth is empty (MONAI's ignore_empty); null when every image is.
    */
-  async evaluate(
-    data: TrainingData,
-    options: { loss?: LossSpec; batchSize?: number } = {},
-  ): Promise<{ loss: number; dice: number | null; iou: number | null }> {
+  async evaluate(data: TrainingData, options: EvaluateOptions = {}): Promise<{ loss: number; dice: number | null; iou: number | null }> {
     const config = this.#live('evaluate');
     const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
-    const checked = checkOptions<{ loss?: LossSpec; batchSize?: number }>(options, 'options', {
+    const checked = checkOptions<EvaluateOptions>(options, 'options', {
       loss: (value, name) => void checkLossSpec(value, name),
       batchSize: integer(1, 1_000_000),
     });

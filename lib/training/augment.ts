@@ -7,40 +7,47 @@ import { checkImages, checkTensor, shapeText, type Tensor, type TensorLike } fro
 import { checkOptions, integer, number, seedCheck, type Check } from '../validate.js';
 
 export interface AugmentOptions {
-  /** Probability of a left-right flip of each image. */
+  /** Probability of a left-right flip of each image. Default 0 (off), as for every transform. */
   horizontalFlip?: number;
-  /** Probability of an up-down flip. */
+  /** Probability of an up-down flip. Default 0. */
   verticalFlip?: number;
-  /** Probability of a rotation by a random multiple of 90 degrees (180 only for non-square images). */
+  /** Probability of a rotation by a random multiple of 90 degrees (180 only for non-square images). Default 0. */
   rotate90?: number;
-  /** Probability of a random affine transform (rotation, scale, translation). */
+  /** Probability of a random affine transform (rotation, scale, translation). Default 0. */
   affine?: number;
   /** Affine rotation range in degrees, [-r, r]. Default 15. */
   rotationDegrees?: number;
-  /** Affine scale range. Default 0.9 to 1.1. */
+  /** Affine scale range, lower end. Default 0.9. */
   scaleMin?: number;
+  /** Affine scale range, upper end. Default 1.1. */
   scaleMax?: number;
   /** Affine shift range as a fraction of the height and width. Default 0.1. */
   translateFraction?: number;
-  /** Probability of the U-Net paper's elastic deformation. */
+  /** Probability of the U-Net paper's elastic deformation. Default 0. */
   elastic?: number;
   /** Standard deviation of the coarse-grid displacements, in pixels. Default 10 (the paper's). */
   elasticSigmaPixels?: number;
   /** The coarse grid is N x N. Default 3 (the paper's). */
   elasticGridPoints?: number;
-  /** Probability of a brightness shift of up to ±brightnessRange image standard deviations. */
+  /** Probability of a brightness shift of up to ±brightnessRange image standard deviations. Default 0. */
   brightness?: number;
+  /** Default 0.1. */
   brightnessRange?: number;
-  /** Probability of a contrast change by a factor in [contrastMin, contrastMax]. */
+  /** Probability of a contrast change by a factor in [contrastMin, contrastMax]. Default 0. */
   contrast?: number;
+  /** Default 0.8. */
   contrastMin?: number;
+  /** Default 1.2. */
   contrastMax?: number;
-  /** Probability of a gamma change in [gammaMin, gammaMax] on the min-max normalised image. */
+  /** Probability of a gamma change in [gammaMin, gammaMax] on the min-max normalised image. Default 0. */
   gamma?: number;
+  /** Default 0.8. */
   gammaMin?: number;
+  /** Default 1.25. */
   gammaMax?: number;
-  /** Probability of Gaussian noise of noiseStd image standard deviations. */
+  /** Probability of Gaussian noise of noiseStd image standard deviations. Default 0. */
   noise?: number;
+  /** Default 0.05. */
   noiseStd?: number;
 }
 

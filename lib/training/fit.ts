@@ -20,6 +20,13 @@ export interface TrainingData {
   masks: TensorLike;
 }
 
+export interface CheckpointOptions {
+  /** The file the best epoch's model is written to. */
+  path: string;
+  /** The score that picks the best epoch. Default 'valDice'. */
+  monitor?: 'valDice' | 'valIoU' | 'valLoss' | 'loss';
+}
+
 export interface FitOptions extends OptimizerOptions {
   /** Default 10. */
   epochs?: number;
@@ -37,15 +44,15 @@ export interface FitOptions extends OptimizerOptions {
   shuffle?: boolean;
   /** Seeds the split, the shuffling, augmentation and dropout: on CPU the same seed gives the same history. Default 0. */
   seed?: number;
-  /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. */
+  /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. Default false. */
   mixedPrecision?: boolean;
-  /** false (default), true (the defaults of lib/training/augment.ts) or chosen transforms. */
+  /** true (defaultAugment), false or chosen transforms. Default false. */
   augment?: boolean | AugmentOptions;
   validation?: TrainingData;
   /** A fraction of the training data held out for validation, chosen by `seed`. */
   validationSplit?: number;
-  /** Keeps the best epoch's model (by `monitor`, default 'valDice') in this file during fit. */
-  checkpoint?: { path: string; monitor?: 'valDice' | 'valIoU' | 'valLoss' | 'loss' };
+  /** Keeps the best epoch's model in a file during fit. */
+  checkpoint?: CheckpointOptions;
   /** Continues from a file written by save() or by `checkpoint`, up to `epochs` in all. */
   resumeFrom?: string;
   /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
