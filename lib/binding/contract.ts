@@ -71,7 +71,7 @@ export interface NativeAddon {
   /** device and seed: the user's options.device and options.seed (undefined: 'auto', random). */
   createModel(options: NativeArchitecture, device: DeviceName | undefined, seed: number | undefined): Promise<NativeModel>;
   loadModel(path: string, device: DeviceName | undefined): Promise<NativeModel>;
-  augment(images: TensorLike, masks: TensorLike, options: boolean | AugmentOptions | undefined, seed: number): Promise<{ images: Tensor; masks: Tensor }>;
+  augment(images: TensorLike, masks: TensorLike, options: boolean | AugmentOptions | undefined, seed: number | undefined): Promise<{ images: Tensor; masks: Tensor }>;
   computeLoss(kind: LossSpec['name'], input: TensorLike, target: TensorLike, options: LossOptions): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
   backendInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; threads: number; blas: string };

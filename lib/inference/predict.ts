@@ -1,6 +1,8 @@
-// predict's options: checking and defaults. The work runs natively (native/predictor.cc).
+// predict's options. The core checks them and owns their defaults (native/core/inference/predict.h); the
+// batching, which runs here, is checked here.
 import type { BatchingOptions } from './batcher.js';
-import { checkOptions, integer, number, oneOf, type Check } from '../validate.js';
+import type { NativePredictOptions } from '../binding/contract.js';
+import { checkOptions, integer, number, type Check } from '../validate.js';
 
 export interface TileOptions {
   /** Side of the square window, at least 2^depth. */
@@ -31,37 +33,20 @@ export interface PredictOptions {
   batching?: BatchingOptions;
 }
 
-const schema: Record<keyof PredictOptions, Check> = {
-  output: oneOf('mask', 'probabilities', 'logits'),
-  threshold: number(0, 1),
-  tile: (value, name) => {
-    const tile = checkOptions<TileOptions>(value, name, {
-      size: integer(1, 1 << 20),
-      overlap: number(0, 1, { maxExclusive: true }),
-      blend: oneOf('gaussian', 'constant'),
-      sigmaScale: number(0, Infinity, { minExclusive: true }),
-    });
-    if (tile.size === undefined) throw new TypeError(`${name}.size: expected an integer, got undefined`);
-  },
-  tta: oneOf('flips'),
-  maxPixels: integer(1, Number.MAX_SAFE_INTEGER),
-  batching: (value, name) => {
-    const batching = checkOptions<Partial<BatchingOptions>>(value, name, {
-      maxBatch: integer(1, 4096),
-      maxDelayMs: number(0, 60_000),
-    });
-    if (batching.maxBatch === undefined || batching.maxDelayMs === undefined) {
-      throw new TypeError(`${name}: expected { maxBatch, maxDelayMs }`);
-    }
-  },
+const batchingCheck: Check = (value, name) => {
+  const batching = checkOptions<Partial<BatchingOptions>>(value, name, {
+    maxBatch: integer(1, 4096),
+    maxDelayMs: number(0, 60_000),
+  });
+  if (batching.maxBatch === undefined || batching.maxDelayMs === undefined) {
+    throw new TypeError(`${name}: expected { maxBatch, maxDelayMs }`);
+  }
 };
 
-/** Checks the options; the defaults are the core's (native/core/inference/predict.h). */
-export function checkPredictOptions(options: PredictOptions, minimumSize: number): PredictOptions {
-  const checked = checkOptions<PredictOptions>(options, 'options', schema);
-  const tile = checked.tile;
-  if (tile && tile.size < minimumSize) {
-    throw new RangeError(`options.tile.size: expected at least 2^depth = ${minimumSize}, got ${tile.size}`);
-  }
-  return checked;
+/** Checks the batching, which JS does; the core checks the rest and owns the defaults (native/core/inference/predict.h). */
+export function splitPredictOptions(options: PredictOptions): { batching?: BatchingOptions; forNative: NativePredictOptions } {
+  if (typeof options !== 'object' || options === null) return { forNative: options };
+  const { batching, ...forNative } = options;
+  if (batching !== undefined) batchingCheck(batching, 'options.batching');
+  return { batching, forNative };
 }

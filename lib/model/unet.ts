@@ -5,8 +5,8 @@ import { nativeDefaults } from '../binding/defaults.js';
 import { native } from '../binding/loader.js';
 import { checkPath } from '../files.js';
 import { PredictBatcher } from '../inference/batcher.js';
-import { checkPredictOptions, type PredictOptions } from '../inference/predict.js';
-import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
+import { splitPredictOptions, type PredictOptions } from '../inference/predict.js';
+import type { LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
 import {
   checkFitOptions,
@@ -20,8 +20,8 @@ import {
 } from '../training/fit.js';
 import type { History } from '../training/history.js';
 import { abortError, ProgressRelay } from '../training/progress.js';
-import { checkTrainStepOptions, type TrainStepOptions } from '../training/train_step.js';
-import { checkOptions, integer, number, oneOf, pattern, seedCheck, type Check } from '../validate.js';
+import type { TrainStepOptions } from '../training/train_step.js';
+import { checkOptions, pattern } from '../validate.js';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'relu' | 'elu' | 'leaky_relu';
@@ -85,19 +85,6 @@ const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda'
 
 let mixedPrecisionWarned = false;
 
-const optionsSchema: Record<keyof UNetOptions, Check> = {
-  inChannels: integer(1, 4096),
-  classes: integer(1, 4096),
-  depth: integer(1, 6),
-  baseFilters: integer(1, 4096),
-  growth: number(1, 4),
-  norm: oneOf('batch', 'instance', 'none'),
-  activation: oneOf('relu', 'elu', 'leaky_relu'),
-  upsampling: oneOf('transposed', 'nearest', 'bilinear'),
-  dropout: number(0, 1, { maxExclusive: true }),
-  device: deviceCheck,
-  seed: seedCheck,
-};
 
 export class UNet {
   readonly #native: NativeModel;
@@ -116,7 +103,10 @@ export class UNet {
    * the logits cropped back.
    */
   static async create(options: UNetOptions = {}): Promise<UNet> {
-    const { device, seed, ...architecture } = checkOptions<UNetOptions>(options, 'options', optionsSchema);
+    // device and seed go as arguments of their own; the core checks the rest and owns the defaults.
+    if (typeof options !== 'object' || options === null) return new UNet(await native.createModel(options, undefined, undefined));
+    const { device, seed, ...architecture } = options;
+    if (device !== undefined) deviceCheck(device, 'options.device');
     return new UNet(await native.createModel(architecture, device, seed));
   }
 
@@ -162,7 +152,7 @@ export class UNet {
   async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
     const config = this.#live('predict');
     const checked = checkImages(images, 'images', config.inChannels);
-    const { batching, ...forNative } = checkPredictOptions(options, 2 ** config.depth);
+    const { batching, forNative } = splitPredictOptions(options);
     if (!batching) return this.#native.predict(checked, forNative);
     // maxPixels applies to each call, so to each caller of a coalesced batch; the batch is bounded by maxBatch.
     const { maxPixels, ...batchOptions } = forNative;
@@ -183,7 +173,6 @@ export class UNet {
     const checkedImages = checkImages(images, 'images', config.inChannels);
     const logitShape = [checkedImages.shape[0], config.classes, ...checkedImages.shape.slice(2)];
     const checkedTargets = checkTargets(targets, 'targets', { data: checkedImages.data, shape: logitShape }, 'the logits');
-    if (loss !== undefined) checkLossSpec(loss, 'loss');
     return (await this.#native.gradients(checkedImages, checkedTargets, loss)) as Gradients;
   }
 
@@ -233,11 +222,7 @@ export class UNet {
   async evaluate(data: TrainingData, options: EvaluateOptions = {}): Promise<{ loss: number; dice: number | null; iou: number | null }> {
     const config = this.#live('evaluate');
     const { images, masks } = checkTrainingData(data, 'data', config.inChannels);
-    const checked = checkOptions<EvaluateOptions>(options, 'options', {
-      loss: (value, name) => void checkLossSpec(value, name),
-      batchSize: integer(1, 1_000_000),
-    });
-    return this.#native.evaluate(images, masks, checked);
+    return this.#native.evaluate(images, masks, options);
   }
 
   /**
@@ -248,7 +233,7 @@ export class UNet {
     const config = this.#live('trainStep');
     const checkedImages = checkImages(images, 'images', config.inChannels);
     const checkedMasks = checkMasks(masks, 'masks', checkedImages);
-    const [loss, lr] = (await this.#native.trainStep(checkedImages, checkedMasks, checkTrainStepOptions(options))).data;
+    const [loss, lr] = (await this.#native.trainStep(checkedImages, checkedMasks, options)).data;
     return { loss, lr };
   }
 

@@ -1,10 +1,10 @@
 // Segmentation losses with MONAI's semantics: the same options (in camelCase), defaults and numbers.
 // Every function runs on a worker thread and returns a Promise, so a server's event loop stays free
 // even for large batches. reduction 'mean' | 'sum' resolves to a number, 'none' to a Tensor.
-import { lossSchemas, type LossName } from './loss_spec.js';
+import type { LossOptions } from '../binding/contract.js';
+import type { LossName } from './loss_spec.js';
 import { native } from '../binding/loader.js';
 import { checkTargets, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
-import { checkOptions } from '../validate.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -102,8 +102,7 @@ async function computeLoss(lossName: LossName, input: TensorLike, target: Tensor
     throw new RangeError(`input: expected NC[spatial] with at least one spatial dimension, got ${shapeText(checkedInput.shape)}`);
   }
   const checkedTarget = checkTargets(target, 'target', checkedInput, 'input');
-  const checkedOptions = checkOptions(options, 'options', lossSchemas[lossName]);
-  return native.computeLoss(lossName, checkedInput, checkedTarget, checkedOptions);
+  return native.computeLoss(lossName, checkedInput, checkedTarget, (options ?? {}) as LossOptions);
 }
 
 type Loss<O> = <T extends O>(input: TensorLike, target: TensorLike, options?: T) => Promise<LossResult<T>>;

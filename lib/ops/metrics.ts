@@ -2,7 +2,6 @@
 // and the confusion matrix. Like the losses, every function runs on a worker thread and returns a Promise.
 import { native } from '../binding/loader.js';
 import { checkTargets, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
-import { boolean, checkOptions, integer, number, oneOf } from '../validate.js';
 
 export type MetricReduction = 'none' | 'mean' | 'sum' | 'mean_batch' | 'sum_batch' | 'mean_channel' | 'sum_channel';
 
@@ -22,12 +21,6 @@ export type MetricResult<O> = O extends { reduction: 'none' | 'mean_batch' | 'su
   ? Tensor<Float32Array | Float64Array>
   : number;
 
-const overlapSchema = {
-  includeBackground: boolean,
-  ignoreEmpty: boolean,
-  reduction: oneOf('none', 'mean', 'sum', 'mean_batch', 'sum_batch', 'mean_channel', 'sum_channel'),
-};
-
 function checkPrediction(pred: unknown, name = 'pred'): TensorLike {
   const checked = checkTensor(pred, name);
   if (checked.shape.length < 3) {
@@ -43,8 +36,7 @@ const overlapMetric =
   async (pred, target, options) => {
     const checkedPred = checkPrediction(pred);
     const checkedTarget = checkTargets(target, 'target', checkedPred, 'pred');
-    const checkedOptions = checkOptions(options, 'options', overlapSchema);
-    return native.computeMetric(kind, checkedPred, checkedTarget, checkedOptions) as Promise<never>;
+    return native.computeMetric(kind, checkedPred, checkedTarget, options ?? {}) as Promise<never>;
   };
 
 /**
@@ -78,15 +70,13 @@ export async function confusionMatrix(pred: TensorLike, target: TensorLike, clas
   const checkedPred = checkTensor(pred, 'pred');
   const checkedTarget = checkTensor(target, 'target');
   sameShape(checkedPred, checkedTarget);
-  integer(1, 65536)(classes, 'classes');
   return native.computeMetric('confusionMatrix', checkedPred, checkedTarget, { classes }) as Promise<Tensor<BigInt64Array>>;
 }
 
 /** sigmoid(logits) >= threshold as float 0/1, the form dice and iou take for one-channel (binary) models. */
 export async function binarize(logits: TensorLike, options?: { threshold?: number }): Promise<Tensor<Float32Array>> {
   const checkedLogits = checkTensor(logits, 'logits');
-  const checkedOptions = checkOptions(options, 'options', { threshold: number(0, 1) });
-  return native.computeMetric('binarize', checkedLogits, undefined, checkedOptions) as Promise<Tensor<Float32Array>>;
+  return native.computeMetric('binarize', checkedLogits, undefined, options ?? {}) as Promise<Tensor<Float32Array>>;
 }
 
 /**
@@ -95,8 +85,7 @@ export async function binarize(logits: TensorLike, options?: { threshold?: numbe
  */
 export async function argmax(logits: TensorLike, options?: { oneHot?: boolean }): Promise<Tensor> {
   const checkedLogits = checkPrediction(logits, 'logits');
-  const checkedOptions = checkOptions(options, 'options', { oneHot: boolean });
-  return native.computeMetric('argmax', checkedLogits, undefined, checkedOptions) as Promise<Tensor>;
+  return native.computeMetric('argmax', checkedLogits, undefined, options ?? {}) as Promise<Tensor>;
 }
 
 function sameShape(pred: TensorLike, target: TensorLike): void {

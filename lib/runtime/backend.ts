@@ -1,6 +1,5 @@
 // What libtorch runs on: version, CUDA devices, threads, BLAS.
 import { native } from '../binding/loader.js';
-import { integer } from '../validate.js';
 
 export interface BackendInfo {
   /** libtorch version, e.g. "1.13.0". */
@@ -18,8 +17,10 @@ export function backendInfo(): BackendInfo {
   return native.backendInfo();
 }
 
-/** Sets libtorch's intra-op threads for the whole process. */
+/**
+ * Sets libtorch's intra-op threads (1 to 1024) on the compute thread that runs all its work: at once when it is
+ * idle, else right after the running operation, which keeps its threads.
+ */
 export function setThreads(threads: number): void {
-  integer(1, 1024)(threads, 'threads');
   native.setThreads(threads);
 }

@@ -4,7 +4,6 @@
 import { nativeDefaults } from '../binding/defaults.js';
 import { native } from '../binding/loader.js';
 import { checkImages, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
-import { checkOptions, integer, number, seedCheck, type Check } from '../validate.js';
 
 export interface AugmentOptions {
   /** Probability of a left-right flip of each image. Default 0 (off), as for every transform. */
@@ -54,50 +53,6 @@ export interface AugmentOptions {
 /** What `augment: true` means: every transform's probability and parameters, as the core defines them. */
 export const defaultAugment: Readonly<AugmentOptions> = Object.freeze({ ...nativeDefaults.augmentTrue });
 
-const probability = number(0, 1);
-const nonNegative = number(0);
-const positive = number(0, Infinity, { minExclusive: true });
-
-const schema: Record<keyof AugmentOptions, Check> = {
-  horizontalFlip: probability,
-  verticalFlip: probability,
-  rotate90: probability,
-  affine: probability,
-  rotationDegrees: number(0, 180),
-  scaleMin: positive,
-  scaleMax: positive,
-  translateFraction: number(0, 1),
-  elastic: probability,
-  elasticSigmaPixels: nonNegative,
-  elasticGridPoints: integer(2, 64),
-  brightness: probability,
-  brightnessRange: nonNegative,
-  contrast: probability,
-  contrastMin: nonNegative,
-  contrastMax: nonNegative,
-  gamma: probability,
-  gammaMin: positive,
-  gammaMax: positive,
-  noise: probability,
-  noiseStd: nonNegative,
-};
-
-/** false or undefined: none; true: defaultAugment; an object: exactly those transforms (others off). */
-export function checkAugment(augment: unknown, name: string): void {
-  if (augment === undefined || typeof augment === 'boolean') return;
-  const options = checkOptions<AugmentOptions>(augment, name, schema);
-  const ordered: [keyof AugmentOptions, keyof AugmentOptions][] = [
-    ['scaleMin', 'scaleMax'],
-    ['contrastMin', 'contrastMax'],
-    ['gammaMin', 'gammaMax'],
-  ];
-  for (const [low, high] of ordered) {
-    if (options[low] !== undefined && options[high] !== undefined && options[low] > options[high]) {
-      throw new RangeError(`${name}.${low}: expected at most ${name}.${high} (${options[high]}), got ${options[low]}`);
-    }
-  }
-}
-
 /**
  * The augmentation fit applies, on its own: to preview it, or to augment data for another pipeline. `masks`
  * is N x K x H x W (class indices or one-hot) matching the images; the same seed gives the same result.
@@ -106,7 +61,7 @@ export async function augment(
   images: TensorLike,
   masks: TensorLike,
   options: boolean | AugmentOptions = true,
-  seed = 0,
+  seed?: number,
 ): Promise<{ images: Tensor; masks: Tensor }> {
   const checkedImages = checkImages(images, 'images');
   const checkedMasks = checkTensor(masks, 'masks');
@@ -115,7 +70,5 @@ export async function augment(
   if (checkedMasks.shape.length !== 4 || mn !== n || mh !== h || mw !== w) {
     throw new RangeError(`masks: expected shape [${n}, K, ${h}, ${w}] to match the images, got ${shapeText(checkedMasks.shape)}`);
   }
-  seedCheck(seed, 'seed');
-  checkAugment(options, 'options');
   return native.augment(checkedImages, checkedMasks, options, seed);
 }

@@ -1,17 +1,16 @@
 // fit: its options checked and given their defaults, the data checked, and the loop over batches that JS
 // supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
 import type { UNet } from '../model/unet.js';
-import { checkPath } from '../files.js';
 import { nativeDefaults } from '../binding/defaults.js';
 import type { NativeFitOptions } from '../binding/contract.js';
 import { splitIndices } from '../data/dataset.js';
-import { checkLossSpec, type LossSpec } from '../ops/loss_spec.js';
+import type { LossSpec } from '../ops/loss_spec.js';
 import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
-import { boolean, checkOptions, integer, number, oneOf, seedCheck, typeError, type Check } from '../validate.js';
-import { checkAugment, type AugmentOptions } from './augment.js';
+import { number, typeError } from '../validate.js';
+import type { AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
-import { optimizerSchema, type OptimizerOptions } from './optimizer.js';
-import { checkSchedule, type ScheduleName, type ScheduleOptions } from './schedule.js';
+import type { OptimizerOptions } from './optimizer.js';
+import type { ScheduleName, ScheduleOptions } from './schedule.js';
 
 export interface TrainingData {
   /** N x C x H x W float images. */
@@ -70,28 +69,12 @@ export interface FitOptions extends OptimizerOptions {
   signal?: AbortSignal;
 }
 
-const nonNegative = number(0);
-const anything: Check = () => undefined;
-
-const fitSchema: Record<keyof FitOptions, Check> = {
-  ...optimizerSchema,
-  epochs: integer(1, 1_000_000),
-  batchSize: integer(1, 1_000_000),
-  schedule: anything,
-  loss: anything,
-  gradClip: nonNegative,
-  earlyStopping: anything,
-  shuffle: boolean,
-  seed: seedCheck,
-  mixedPrecision: boolean,
-  augment: anything,
-  validation: anything,
+// What only JS can check: the callbacks, the signal and the validation split (the core checks the rest).
+const jsSchema = {
   validationSplit: number(0, 1, { maxExclusive: true }),
-  checkpoint: anything,
-  resumeFrom: checkPath,
   onBatchEnd: callback,
   onEpochEnd: callback,
-  signal: (value, name) => {
+  signal: (value: unknown, name: string) => {
     if (!(value instanceof AbortSignal)) throw typeError(name, 'an AbortSignal', value);
   },
 };
@@ -119,33 +102,20 @@ export function checkTrainingData(value: unknown, name: string, channels: number
 }
 
 /**
- * Checks fit's options and returns those the core reads, unchanged: the defaults are the core's
- * (native/core/training/fit.h). The validation data, the callbacks and the signal stay here.
+ * Checks what only JS can (the validation data is checked by the caller) and returns the options the core reads,
+ * as the user gave them: the core checks those and owns their defaults (native/core/training/fit.h).
  */
 export function checkFitOptions(options: FitOptions): NativeFitOptions {
-  const checked = checkOptions<FitOptions>(options, 'options', fitSchema);
-  if (checked.validation !== undefined && checked.validationSplit !== undefined) {
+  if (typeof options !== 'object' || options === null) return options;
+  if (options.validation !== undefined && options.validationSplit !== undefined) {
     throw new TypeError('options: give validation or validationSplit, not both');
   }
-  checkSchedule(checked.schedule);
-  if (checked.loss !== undefined) checkLossSpec(checked.loss, 'options.loss');
-  checkAugment(checked.augment, 'options.augment');
-  const earlyStopping = checked.earlyStopping;
-  if (earlyStopping !== undefined && earlyStopping !== false) {
-    checkOptions(earlyStopping, 'options.earlyStopping', { patience: integer(1, 1_000_000) });
-    if (earlyStopping.patience === undefined) throw typeError('options.earlyStopping.patience', 'an integer >= 1', undefined);
+  const forNative: FitOptions = { ...options };
+  for (const key of ['validation', ...Object.keys(jsSchema)] as (keyof FitOptions)[]) {
+    const check = jsSchema[key as keyof typeof jsSchema];
+    if (check && options[key] !== undefined) check(options[key], `options.${key}`);
+    delete forNative[key];
   }
-  const checkpoint = checked.checkpoint;
-  if (checkpoint !== undefined) {
-    checkOptions(checkpoint, 'options.checkpoint', {
-      path: checkPath,
-      monitor: oneOf('valDice', 'valIoU', 'valLoss', 'loss'),
-    });
-    // checkOptions passes over a missing key; the path is required.
-    checkPath(checkpoint.path, 'options.checkpoint.path');
-  }
-  const forNative: FitOptions = { ...checked };
-  for (const key of ['validation', 'validationSplit', 'onBatchEnd', 'onEpochEnd', 'signal'] as const) delete forNative[key];
   return forNative;
 }
 

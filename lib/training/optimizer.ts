@@ -1,7 +1,5 @@
-// The optimiser options that fit and trainStep share, checked here; their defaults are the core's
+// The optimiser options that fit and trainStep share. The core checks them and owns their defaults
 // (OptimizerOptions::defaultsFor in native/core/training/optimizer.h).
-import { boolean, number, oneOf, type Check } from '../validate.js';
-
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
 
 export interface OptimizerOptions {
@@ -16,11 +14,3 @@ export interface OptimizerOptions {
   /** sgd. Default false. */
   nesterov?: boolean;
 }
-
-export const optimizerSchema: Record<keyof OptimizerOptions, Check> = {
-  optimizer: oneOf('adam', 'adamw', 'sgd'),
-  lr: number(0, Infinity, { minExclusive: true }),
-  weightDecay: number(0),
-  momentum: number(0, 1, { maxExclusive: true }),
-  nesterov: boolean,
-};

@@ -8,7 +8,7 @@
 #include "addon/losses_binding.h"
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
-#include "addon/options_bridge.h"
+#include "addon/options.h"
 
 namespace unet::js {
 

@@ -6,8 +6,9 @@
 
 #include "addon/job.h"
 #include "addon/js_values.h"
-#include "addon/options_bridge.h"
+#include "addon/options.h"
 #include "core/training/augment.h"
+#include "core/training/fit.h"
 
 namespace unet::js {
 
@@ -22,10 +23,9 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = augmentOptionsFromJs(info[2]);
-    const auto seed = optionalSeed(info[3], "seed");
-    if (!seed) throw Napi::TypeError::New(info.Env(), "seed: expected an integer >= 0");
-    task->SetWork([images, masks, options, seed = *seed] {
+    const auto options = augmentOptionsFromJs(info[2], "options");
+    const auto seed = optionalSeed(info[3], "seed").value_or(FitOptions().seed);  // fit's default seed
+    task->SetWork([images, masks, options, seed] {
       auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
       auto [augmentedImages, augmentedMasks] = augment(images.to(torch::kFloat32), masks, options, generator);
       return Pair{toJsLayout(augmentedImages), toJsLayout(augmentedMasks)};

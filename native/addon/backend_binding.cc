@@ -1,6 +1,10 @@
 #include "addon/backend_binding.h"
 
+#include <cmath>
+
 #include "addon/js_errors.h"
+#include "addon/js_values.h"
+#include "addon/option_reader.h"
 #include "core/runtime/backend.h"
 #include "core/runtime/compute_thread.h"
 
@@ -22,10 +26,9 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "threads: expected an integer from 1 to 1024");
-    const double threads = info[0].As<Napi::Number>().DoubleValue();
-    if (threads != static_cast<double>(static_cast<int64_t>(threads))) {
-      throw Napi::RangeError::New(info.Env(), "threads: expected an integer from 1 to 1024");
+    const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
+    if (threads != std::floor(threads) || std::fabs(threads) > kMaxSafeInteger) {
+      throw Napi::TypeError::New(info.Env(), "threads: expected an integer, got " + describeValue(info[0]));
     }
     ComputeThread::instance().setThreads(static_cast<int64_t>(threads));
     return info.Env().Undefined();

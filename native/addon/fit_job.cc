@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "addon/js_values.h"
-#include "addon/options_bridge.h"
+#include "addon/options.h"
 
 namespace unet::js {
 
@@ -60,8 +60,7 @@ FitJob::FitJob(const Napi::CallbackInfo& info, std::shared_ptr<Model> model)
   masks_ = Borrow(tensorFromJs(info[1], "masks"));
   if (!info[2].IsUndefined() && !info[2].IsNull()) valImages_ = Borrow(tensorFromJs(info[2], "validation.images"));
   if (!info[3].IsUndefined() && !info[3].IsNull()) valMasks_ = Borrow(tensorFromJs(info[3], "validation.masks"));
-  const auto options = requireObject(info[4], "options");
-  options_ = fitOptionsFromJs(options);
+  options_ = fitOptionsFromJs(info[4]);
   if (!info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "onProgress: expected a function");
   onProgress_ = Napi::Persistent(info[5].As<Napi::Function>());
   auto stopFlag = Borrow(tensorFromJs(info[6], "stopFlag"));

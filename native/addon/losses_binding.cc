@@ -2,7 +2,7 @@
 
 #include "addon/job.h"
 #include "addon/js_values.h"
-#include "addon/options_bridge.h"
+#include "addon/options.h"
 #include "core/losses/loss_spec.h"
 
 namespace unet::js {
@@ -10,7 +10,7 @@ namespace unet::js {
 Napi::Value ComputeLoss(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const std::string kind = requireString(info[0], "loss");
-    auto spec = lossSpecFromJs(kind, requireObject(info[3], "options"));
+    auto spec = lossSpecFromJs(kind, info[3], "loss", "options");
     auto task = tensorTask(info.Env(), "losses." + kind);
     auto input = task->Borrow(tensorFromJs(info[1], "input"));
     auto target = task->Borrow(tensorFromJs(info[2], "target"));

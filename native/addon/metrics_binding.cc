@@ -2,39 +2,50 @@
 
 #include "addon/job.h"
 #include "addon/js_values.h"
-#include "addon/options_bridge.h"
+#include "addon/option_reader.h"
+#include "addon/options.h"
 #include "core/metrics/metrics.h"
+#include "core/options/range.h"
 
 namespace unet::js {
 
 namespace {
 
 std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::Tensor& pred,
-                                          const torch::Tensor& target, const Napi::Object& options) {
+                                          const torch::Tensor& target, const Napi::Value& options) {
   if (kind == "dice" || kind == "iou") {
     const auto metricOptions = overlapMetricOptionsFromJs(options);
     const bool dice = kind == "dice";
     return [=] { return dice ? diceMetric(pred, target, metricOptions) : iouMetric(pred, target, metricOptions); };
   }
-  if (kind == "maskIoU") return [=] { return maskIoU(pred, target); };
-  if (kind == "pixelAccuracy") return [=] { return pixelAccuracy(pred, target); };
-  if (kind == "confusionMatrix") {
-    const int64_t classes = getInteger(options, "classes", 0);
-    if (classes < 1 || classes > 65536) throw std::invalid_argument("classes: expected an integer from 1 to 65536");
-    return [=] { return confusionMatrix(pred, target, classes); };
-  }
-  if (kind == "binarize") {
-    const double threshold = getNumber(options, "threshold", BinarizeOptions().threshold);
-    return [=] { return binarize(pred, threshold); };
-  }
-  if (kind == "argmax") {
-    const bool asOneHot = getBool(options, "oneHot", ArgmaxOptions().oneHot);
-    return [=] {
+  OptionReader reader(options, "options");
+  std::function<torch::Tensor()> task;
+  if (kind == "maskIoU") {
+    task = [=] { return maskIoU(pred, target); };
+  } else if (kind == "pixelAccuracy") {
+    task = [=] { return pixelAccuracy(pred, target); };
+  } else if (kind == "confusionMatrix") {
+    int64_t classes = 0;
+    reader.read("classes", classes);
+    range::integer("classes", classes, 1, 65536);
+    task = [=] { return confusionMatrix(pred, target, classes); };
+  } else if (kind == "binarize") {
+    BinarizeOptions binarizeOptions;
+    reader.read("threshold", binarizeOptions.threshold);
+    range::probability(reader.path("threshold"), binarizeOptions.threshold);
+    task = [=] { return binarize(pred, binarizeOptions.threshold); };
+  } else if (kind == "argmax") {
+    ArgmaxOptions argmaxOptions;
+    reader.read("oneHot", argmaxOptions.oneHot);
+    task = [=] {
       auto indices = argmaxIndices(pred);
-      return asOneHot ? oneHot(indices, pred.size(1)) : indices;
+      return argmaxOptions.oneHot ? oneHot(indices, pred.size(1)) : indices;
     };
+  } else {
+    throw std::invalid_argument("metric: unknown kind '" + kind + "'");
   }
-  throw std::invalid_argument("metric: unknown kind '" + kind + "'");
+  reader.finish();
+  return task;
 }
 
 }  // namespace
@@ -46,7 +57,7 @@ Napi::Value ComputeMetric(const Napi::CallbackInfo& info) {
     auto pred = task->Borrow(tensorFromJs(info[1], "pred"));
     torch::Tensor target;
     if (!info[2].IsUndefined() && !info[2].IsNull()) target = task->Borrow(tensorFromJs(info[2], "target"));
-    auto metric = metricTask(kind, pred, target, requireObject(info[3], "options"));
+    auto metric = metricTask(kind, pred, target, info[3]);
     task->SetWork([metric = std::move(metric)] {
       torch::NoGradGuard noGrad;
       return metric();

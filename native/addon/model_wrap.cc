@@ -7,7 +7,7 @@
 #include "addon/fit_job.h"
 #include "addon/job.h"
 #include "addon/js_values.h"
-#include "addon/options_bridge.h"
+#include "addon/options.h"
 #include "addon/tensor_bridge.h"
 #include "core/runtime/backend.h"
 
@@ -112,7 +112,7 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
     auto model = live("predict");
     auto task = tensorTask(info.Env(), "predict");
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
-    const auto options = predictOptionsFromJs(requireObject(info[1], "options"));
+    const auto options = predictOptionsFromJs(info[1]);
     task->SetWork([model, images, options] { return model->predict(images, options); });
     return enqueue(task.release());
   });
@@ -133,7 +133,7 @@ Napi::Value ModelWrap::Gradients(const Napi::CallbackInfo& info) {
                                                         });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto targets = task->Borrow(tensorFromJs(info[1], "targets"));
-    auto loss = lossFromJs(info[2]);
+    auto loss = lossFromJs(info[2], "loss");
     task->SetWork([model, images, targets, loss = std::move(loss)] {
       auto result = model->gradients(images, targets, loss);
       for (auto& [name, gradient] : result.byParameter) gradient = toJsLayout(gradient);
@@ -182,7 +182,7 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
     auto task = tensorTask(info.Env(), "trainStep");
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = trainStepOptionsFromJs(requireObject(info[2], "options"));
+    const auto options = trainStepOptionsFromJs(info[2]);
     task->SetWork([model, images, masks, options] {
       return torch::tensor({model->trainStep(images, masks, options), options.optimizer.lr}, torch::kFloat64);
     });
@@ -203,7 +203,7 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
                                                    });
     auto images = task->Borrow(tensorFromJs(info[0], "images"));
     auto masks = task->Borrow(tensorFromJs(info[1], "masks"));
-    const auto options = evaluateOptionsFromJs(requireObject(info[2], "options"));
+    const auto options = evaluateOptionsFromJs(info[2]);
     task->SetWork([model, images, masks, options] { return model->evaluate(images, masks, options); });
     return enqueue(task.release());
   });
@@ -272,9 +272,9 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
 
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    const auto options = unetOptionsFromJs(requireObject(info[0], "options"));
+    const auto options = unetOptionsFromJs(info[0]);
     const auto device = parseDevice(info[1].IsUndefined() ? kDefaultDevice : requireString(info[1], "device"));
-    const auto seed = optionalSeed(info[2], "seed");
+    const auto seed = optionalSeed(info[2], "options.seed");
     return queueModel(info.Env(), "UNet.create",
                       [options, device, seed] { return Model::create(options, device, seed); });
   });

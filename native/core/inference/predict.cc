@@ -1,5 +1,7 @@
 #include "core/inference/predict.h"
 
+#include "core/options/range.h"
+
 #include "core/inference/cpu_block_cache.h"
 
 #include <cmath>
@@ -7,17 +9,16 @@
 
 namespace unet {
 
-PredictOutput parsePredictOutput(const std::string& name) {
-  if (name == "mask") return PredictOutput::Mask;
-  if (name == "probabilities") return PredictOutput::Probabilities;
-  if (name == "logits") return PredictOutput::Logits;
-  throw std::invalid_argument("output: expected 'mask', 'probabilities' or 'logits', got '" + name + "'");
+PredictOutput parsePredictOutput(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"mask", "probabilities", "logits"});
+  return name == "mask"            ? PredictOutput::Mask
+         : name == "probabilities" ? PredictOutput::Probabilities
+                                   : PredictOutput::Logits;
 }
 
-TileBlend parseTileBlend(const std::string& name) {
-  if (name == "gaussian") return TileBlend::Gaussian;
-  if (name == "constant") return TileBlend::Constant;
-  throw std::invalid_argument("tile.blend: expected 'gaussian' or 'constant', got '" + name + "'");
+TileBlend parseTileBlend(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"gaussian", "constant"});
+  return name == "gaussian" ? TileBlend::Gaussian : TileBlend::Constant;
 }
 
 const char* predictOutputName(PredictOutput output) {
@@ -33,12 +34,12 @@ const char* tileBlendName(TileBlend blend) {
   return blend == TileBlend::Gaussian ? "gaussian" : "constant";
 }
 
-void PredictOptions::validate() const {
-  if (!(threshold >= 0 && threshold <= 1)) throw std::invalid_argument("threshold: expected a number in [0, 1]");
-  if (tileSize < 0) throw std::invalid_argument("tile.size: expected a positive integer");
-  if (!(tileOverlap >= 0 && tileOverlap < 1)) throw std::invalid_argument("tile.overlap: expected a number in [0, 1)");
-  if (!(sigmaScale > 0)) throw std::invalid_argument("tile.sigmaScale: expected a positive number");
-  if (maxPixels && *maxPixels < 1) throw std::invalid_argument("maxPixels: expected an integer >= 1");
+void PredictOptions::validate(const std::string& path) const {
+  range::probability(path + ".threshold", threshold);
+  if (tileSize != 0) range::integer(path + ".tile.size", tileSize, 1, int64_t{1} << 20);
+  range::number(path + ".tile.overlap", tileOverlap, 0, 1, false, true);
+  range::number(path + ".tile.sigmaScale", sigmaScale, 0, range::kInfinity, true);
+  if (maxPixels) range::integer(path + ".maxPixels", *maxPixels, 1, int64_t{9007199254740991});
 }
 
 torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options) {

@@ -18,9 +18,10 @@ namespace unet {
 enum class PredictOutput { Mask, Probabilities, Logits };
 enum class TileBlend { Gaussian, Constant };
 
-PredictOutput parsePredictOutput(const std::string& name);  // "mask" | "probabilities" | "logits"
-TileBlend parseTileBlend(const std::string& name);          // "gaussian" | "constant"
-const char* predictOutputName(PredictOutput output);        // the inverses of the two above
+// "mask" | "probabilities" | "logits"; "gaussian" | "constant". A bad name throws naming `path`.
+PredictOutput parsePredictOutput(const std::string& name, const std::string& path = "output");
+TileBlend parseTileBlend(const std::string& name, const std::string& path = "tile.blend");
+const char* predictOutputName(PredictOutput output);  // the inverses of the two above
 const char* tileBlendName(TileBlend blend);
 
 struct PredictOptions {
@@ -33,7 +34,7 @@ struct PredictOptions {
   bool ttaFlips = false;             // average over the identity, horizontal, vertical and both flips
   std::optional<int64_t> maxPixels;  // refuse batches of more pixels (N x H x W) than this; none = no limit
 
-  void validate() const;  // throws std::invalid_argument naming the option
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 
 // MONAI's compute_importance_map: a tileSize x tileSize map (Gaussian: sigma = sigmaScale x size, clamped

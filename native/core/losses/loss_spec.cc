@@ -2,6 +2,10 @@
 
 #include <type_traits>
 
+#include "core/options/range.h"
+
+#include <type_traits>
+
 namespace unet {
 
 namespace {
@@ -54,6 +58,52 @@ DiceCeOptions defaultLoss(int64_t classes) {
     loss.dice.toOnehotY = true;
   }
   return loss;
+}
+
+namespace {
+
+void weights(const std::string& name, const std::vector<double>& values) {
+  for (size_t i = 0; i < values.size(); ++i) range::atLeast(name + "[" + std::to_string(i) + "]", values[i], 0);
+}
+
+void dice(const DiceOptions& d, const std::string& path) {
+  range::atLeast(path + ".smoothNr", d.smoothNr, 0);
+  range::atLeast(path + ".smoothDr", d.smoothDr, 0);
+  weights(path + ".weight", d.weight);
+}
+
+}  // namespace
+
+void validateLoss(const LossSpec& spec, const std::string& path) {
+  std::visit(
+      [&](const auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, DiceOptions>) {
+          dice(o, path);
+        } else if constexpr (std::is_same_v<T, DiceCeOptions>) {
+          dice(o.dice, path);
+          range::atLeast(path + ".lambdaDice", o.lambdaDice, 0);
+          range::atLeast(path + ".lambdaCe", o.lambdaCe, 0);
+          weights(path + ".ceWeight", o.ceWeight);
+          range::number(path + ".labelSmoothing", o.labelSmoothing, 0, 1, false, true);
+        } else if constexpr (std::is_same_v<T, BceOptions>) {
+          weights(path + ".posWeight", o.posWeight);
+        } else if constexpr (std::is_same_v<T, CrossEntropyOptions>) {
+          weights(path + ".weight", o.weight);
+          range::integer(path + ".ignoreIndex", o.ignoreIndex, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
+          range::number(path + ".labelSmoothing", o.labelSmoothing, 0, 1, false, true);
+        } else if constexpr (std::is_same_v<T, FocalOptions>) {
+          range::atLeast(path + ".gamma", o.gamma, 0);
+          if (o.alpha) range::probability(path + ".alpha", *o.alpha);
+          weights(path + ".weight", o.weight);
+        } else {
+          range::atLeast(path + ".alpha", o.alpha, 0);
+          range::atLeast(path + ".beta", o.beta, 0);
+          range::atLeast(path + ".smoothNr", o.smoothNr, 0);
+          range::atLeast(path + ".smoothDr", o.smoothDr, 0);
+        }
+      },
+      spec);
 }
 
 }  // namespace unet

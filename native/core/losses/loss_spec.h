@@ -17,6 +17,9 @@ torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, cons
 // class (Dice + BCE) and a softmax over one-hot targets for more (Dice + CE).
 DiceCeOptions defaultLoss(int64_t classes);
 
+// The ranges of each loss's options; throws std::invalid_argument naming `path`.<option>.
+void validateLoss(const LossSpec& spec, const std::string& path);
+
 // Training needs one number a batch: throws std::invalid_argument for reduction 'none'.
 void requireScalarLoss(const LossSpec& spec);
 

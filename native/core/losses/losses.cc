@@ -2,6 +2,8 @@
 // Each step follows MONAI's order so that the numbers match its own unit tests.
 #include "core/losses/losses.h"
 
+#include "core/options/range.h"
+
 #include "core/metrics/metrics.h"
 
 #include <algorithm>
@@ -154,11 +156,9 @@ torch::Tensor softmaxFocal(const torch::Tensor& input, const torch::Tensor& targ
 
 }  // namespace
 
-Reduction parseReduction(const std::string& name) {
-  if (name == "mean") return Reduction::Mean;
-  if (name == "sum") return Reduction::Sum;
-  if (name == "none") return Reduction::None;
-  throw std::invalid_argument("reduction: expected \"mean\", \"sum\" or \"none\", got \"" + name + "\"");
+Reduction parseReduction(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"mean", "sum", "none"});
+  return name == "mean" ? Reduction::Mean : name == "sum" ? Reduction::Sum : Reduction::None;
 }
 
 const char* reductionName(Reduction reduction) {

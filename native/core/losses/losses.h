@@ -11,7 +11,7 @@ namespace unet {
 
 enum class Reduction { Mean, Sum, None };
 
-Reduction parseReduction(const std::string& name);  // "mean" | "sum" | "none"
+Reduction parseReduction(const std::string& name, const std::string& path = "reduction");  // "mean" | "sum" | "none"
 const char* reductionName(Reduction reduction);
 
 // Inputs are NC[spatial...] logits or probabilities; targets are the same shape (one-hot or

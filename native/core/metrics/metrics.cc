@@ -2,6 +2,8 @@
 // utils.py do_metric_reduction), plus the seeds' mask IoU, accuracy and confusion matrix helpers.
 #include "core/metrics/metrics.h"
 
+#include "core/options/range.h"
+
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -98,18 +100,14 @@ const char* metricReductionName(MetricReduction reduction) {
   return "sum_channel";
 }
 
-MetricReduction parseMetricReduction(const std::string& name) {
+MetricReduction parseMetricReduction(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"none", "mean", "sum", "mean_batch", "sum_batch", "mean_channel", "sum_channel"});
   if (name == "none") return MetricReduction::None;
   if (name == "mean") return MetricReduction::Mean;
   if (name == "sum") return MetricReduction::Sum;
   if (name == "mean_batch") return MetricReduction::MeanBatch;
   if (name == "sum_batch") return MetricReduction::SumBatch;
-  if (name == "mean_channel") return MetricReduction::MeanChannel;
-  if (name == "sum_channel") return MetricReduction::SumChannel;
-  throw std::invalid_argument(
-      "reduction: expected \"none\", \"mean\", \"sum\", \"mean_batch\", \"sum_batch\", \"mean_channel\" or "
-      "\"sum_channel\", got \"" +
-      name + "\"");
+  return name == "mean_channel" ? MetricReduction::MeanChannel : MetricReduction::SumChannel;
 }
 
 torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& indicesOrOneHot,

@@ -10,7 +10,8 @@ namespace unet {
 
 enum class MetricReduction { None, Mean, Sum, MeanBatch, SumBatch, MeanChannel, SumChannel };
 
-MetricReduction parseMetricReduction(const std::string& name);  // "none" | "mean" | "sum" | "mean_batch" | ...
+// "none" | "mean" | "sum" | "mean_batch" | "sum_batch" | "mean_channel" | "sum_channel"
+MetricReduction parseMetricReduction(const std::string& name, const std::string& path = "reduction");
 const char* metricReductionName(MetricReduction reduction);
 
 struct OverlapMetricOptions {

@@ -67,6 +67,11 @@ torch::Tensor Model::forward(const torch::Tensor& images) {
 
 torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& options) {
   checkImages(*module_, images, "images");
+  const int64_t minimum = module_->sizeMultiple();
+  if (options.tileSize != 0 && options.tileSize < minimum) {
+    throw std::invalid_argument("options.tile.size: expected at least 2^depth = " + std::to_string(minimum) + ", got " +
+                                std::to_string(options.tileSize));
+  }
   if (!inference_) inference_ = std::make_unique<InferenceNet>(module_);
   return unet::predict(*inference_, images.to(device_, torch::kFloat32), options);
 }
@@ -99,7 +104,7 @@ Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& tar
 }
 
 Evaluation Model::evaluate(const torch::Tensor& images, const torch::Tensor& masks, const EvaluateOptions& options) {
-  if (options.batchSize < 1) throw std::invalid_argument("batchSize: expected an integer >= 1");
+  options.validate();
   const auto x = images.to(device_, torch::kFloat32);
   checkImages(*module_, x, "images");
   return unet::evaluate(module_, x, prepareMasks(masks, options_.classes, x, "masks"),

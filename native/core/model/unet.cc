@@ -1,5 +1,7 @@
 #include "core/model/unet.h"
 
+#include "core/options/range.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -7,25 +9,19 @@ namespace unet {
 
 namespace F = torch::nn::functional;
 
-Norm parseNorm(const std::string& name) {
-  if (name == "batch") return Norm::Batch;
-  if (name == "instance") return Norm::Instance;
-  if (name == "none") return Norm::None;
-  throw std::invalid_argument("norm: expected 'batch', 'instance' or 'none', got '" + name + "'");
+Norm parseNorm(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"batch", "instance", "none"});
+  return name == "batch" ? Norm::Batch : name == "instance" ? Norm::Instance : Norm::None;
 }
 
-Activation parseActivation(const std::string& name) {
-  if (name == "relu") return Activation::Relu;
-  if (name == "elu") return Activation::Elu;
-  if (name == "leaky_relu") return Activation::LeakyRelu;
-  throw std::invalid_argument("activation: expected 'relu', 'elu' or 'leaky_relu', got '" + name + "'");
+Activation parseActivation(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"relu", "elu", "leaky_relu"});
+  return name == "relu" ? Activation::Relu : name == "elu" ? Activation::Elu : Activation::LeakyRelu;
 }
 
-Upsampling parseUpsampling(const std::string& name) {
-  if (name == "transposed") return Upsampling::Transposed;
-  if (name == "nearest") return Upsampling::Nearest;
-  if (name == "bilinear") return Upsampling::Bilinear;
-  throw std::invalid_argument("upsampling: expected 'transposed', 'nearest' or 'bilinear', got '" + name + "'");
+Upsampling parseUpsampling(const std::string& name, const std::string& path) {
+  range::oneOf(path, name, {"transposed", "nearest", "bilinear"});
+  return name == "transposed" ? Upsampling::Transposed : name == "nearest" ? Upsampling::Nearest : Upsampling::Bilinear;
 }
 
 const char* normName(Norm norm) {
@@ -71,22 +67,22 @@ double UNetOptions::parameterEstimate() const {
   return total + static_cast<double>(filtersAt(0) * classes + classes);
 }
 
-void UNetOptions::validate() const {
+void UNetOptions::validate(const std::string& path) const {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
   };
-  require(inChannels >= 1 && inChannels <= 4096, "inChannels: expected an integer from 1 to 4096");
-  require(classes >= 1 && classes <= 4096, "classes: expected an integer from 1 to 4096");
-  require(depth >= 1 && depth <= 6, "depth: expected an integer from 1 to 6");
-  require(baseFilters >= 1 && baseFilters <= 4096, "baseFilters: expected an integer from 1 to 4096");
-  require(growth >= 1.0 && growth <= 4.0, "growth: expected a number from 1 to 4");
+  range::integer(path + ".inChannels", inChannels, 1, 4096);
+  range::integer(path + ".classes", classes, 1, 4096);
+  range::integer(path + ".depth", depth, 1, 6);
+  range::integer(path + ".baseFilters", baseFilters, 1, 4096);
+  range::number(path + ".growth", growth, 1, 4);
+  range::number(path + ".dropout", dropout, 0, 1, false, true);
   require(filtersAt(depth) <= 65536, "baseFilters, growth, depth: the bottleneck would have over 65536 filters");
   // Weights alone of a bigger network take over 4 GB: refuse before allocating rather than be killed by the OS.
   const double parameters = parameterEstimate();
   require(parameters <= 1e9, "baseFilters, growth, depth: the network would have " +
                                  std::to_string(static_cast<int64_t>(parameters)) +
                                  " parameters; at most 1e9 (4 GB of float32 weights) are allowed");
-  require(dropout >= 0.0 && dropout < 1.0, "dropout: expected a number in [0, 1)");
 }
 
 namespace {

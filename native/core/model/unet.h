@@ -14,10 +14,12 @@ enum class Norm { Batch, Instance, None };
 enum class Activation { Relu, Elu, LeakyRelu };
 enum class Upsampling { Transposed, Nearest, Bilinear };
 
-Norm parseNorm(const std::string& name);              // "batch" | "instance" | "none"
-Activation parseActivation(const std::string& name);  // "relu" | "elu" | "leaky_relu"
-Upsampling parseUpsampling(const std::string& name);  // "transposed" | "nearest" | "bilinear"
-const char* normName(Norm norm);                      // the inverses of the three above
+// "batch" | "instance" | "none"; "relu" | "elu" | "leaky_relu"; "transposed" | "nearest" | "bilinear". A bad name
+// throws std::invalid_argument naming `path`.
+Norm parseNorm(const std::string& name, const std::string& path = "norm");
+Activation parseActivation(const std::string& name, const std::string& path = "activation");
+Upsampling parseUpsampling(const std::string& name, const std::string& path = "upsampling");
+const char* normName(Norm norm);  // the inverses of the three above
 const char* activationName(Activation activation);
 const char* upsamplingName(Upsampling upsampling);
 
@@ -33,8 +35,8 @@ struct UNetOptions {
   double dropout = 0.0;  // at the bottleneck
 
   int64_t filtersAt(int64_t level) const;
-  double parameterEstimate() const;  // the parameter count of the network these options build
-  void validate() const;             // throws std::invalid_argument naming the option
+  double parameterEstimate() const;                          // the parameter count of the network these options build
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 
 // (3x3 conv -> norm -> activation) x 2, padded so height and width are kept.

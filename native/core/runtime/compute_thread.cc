@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/options/range.h"
 #include "core/runtime/backend.h"
 
 namespace unet {
@@ -31,7 +32,7 @@ void ComputeThread::post(std::function<void()> job, std::function<void()> then) 
 }
 
 void ComputeThread::setThreads(int64_t threads) {
-  if (threads < 1 || threads > 1024) throw std::invalid_argument("threads: expected an integer from 1 to 1024");
+  range::integer("threads", threads, 1, 1024);
   std::unique_lock<std::mutex> lock(mutex_);
   requested_ = threads;
   ready_.notify_one();

@@ -3,6 +3,8 @@
 // the CPU from the caller's generator (in a fixed order) and only the parameters move to the images' device.
 #include "core/training/augment.h"
 
+#include "core/options/range.h"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -45,49 +47,10 @@ enum Parameter : int64_t {
   kParameterCount
 };
 
-std::string numberText(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
 std::string shapeOf(const torch::Tensor& tensor) {
   std::ostringstream out;
   out << tensor.sizes();
   return out.str();
-}
-
-// `!(value >= low)` also rejects NaN.
-void requireNumberIn(const char* name, double value, double low, double high, const std::string& range) {
-  if (!(value >= low) || !(value <= high)) {
-    throw std::invalid_argument(std::string("augment.") + name + ": expected a number in " + range + ", got " +
-                                numberText(value));
-  }
-}
-
-void requireProbability(const char* name, double value) {
-  requireNumberIn(name, value, 0.0, 1.0, "[0, 1]");
-}
-
-void requireNonNegative(const char* name, double value) {
-  if (!(value >= 0.0) || !std::isfinite(value)) {
-    throw std::invalid_argument(std::string("augment.") + name + ": expected a finite number >= 0, got " +
-                                numberText(value));
-  }
-}
-
-void requirePositive(const char* name, double value) {
-  if (!(value > 0.0) || !std::isfinite(value)) {
-    throw std::invalid_argument(std::string("augment.") + name + ": expected a finite number > 0, got " +
-                                numberText(value));
-  }
-}
-
-void requireOrdered(const char* minName, double minValue, const char* maxName, double maxValue) {
-  if (!(minValue <= maxValue)) {
-    throw std::invalid_argument(std::string("augment.") + maxName + ": expected a number >= augment." + minName + " (" +
-                                numberText(minValue) + "), got " + numberText(maxValue));
-  }
 }
 
 void requireInputs(const torch::Tensor& images, const torch::Tensor& masks) {
@@ -389,34 +352,40 @@ bool AugmentOptions::any() const {
   return false;
 }
 
-void AugmentOptions::validate() const {
-  requireProbability("horizontalFlip", horizontalFlip);
-  requireProbability("verticalFlip", verticalFlip);
-  requireProbability("rotate90", rotate90);
-  requireProbability("affine", affine);
-  requireNumberIn("rotationDegrees", rotationDegrees, 0.0, 180.0, "[0, 180]");
-  requirePositive("scaleMin", scaleMin);
-  requirePositive("scaleMax", scaleMax);
-  requireOrdered("scaleMin", scaleMin, "scaleMax", scaleMax);
-  requireNumberIn("translateFraction", translateFraction, 0.0, 1.0, "[0, 1]");
-  requireProbability("elastic", elastic);
-  requireNonNegative("elasticSigmaPixels", elasticSigmaPixels);
-  if (elasticGridPoints < 2 || elasticGridPoints > 64) {
-    throw std::invalid_argument("augment.elasticGridPoints: expected an integer in [2, 64], got " +
-                                std::to_string(elasticGridPoints));
+void AugmentOptions::validate(const std::string& path) const {
+  const auto name = [&](const char* key) { return path + "." + key; };
+  const auto ordered = [&](const char* low, double lowValue, const char* high, double highValue) {
+    if (lowValue > highValue) {
+      throw std::invalid_argument(name(low) + ": expected at most " + name(high) + " (" + range::jsNumber(highValue) +
+                                  "), got " + range::jsNumber(lowValue));
+    }
+  };
+  for (const auto& [key, value] : {std::pair{"horizontalFlip", horizontalFlip},
+                                   {"verticalFlip", verticalFlip},
+                                   {"rotate90", rotate90},
+                                   {"affine", affine},
+                                   {"elastic", elastic},
+                                   {"brightness", brightness},
+                                   {"contrast", contrast},
+                                   {"gamma", gamma},
+                                   {"noise", noise}}) {
+    range::probability(name(key), value);
   }
-  requireProbability("brightness", brightness);
-  requireNonNegative("brightnessRange", brightnessRange);
-  requireProbability("contrast", contrast);
-  requireNonNegative("contrastMin", contrastMin);
-  requireNonNegative("contrastMax", contrastMax);
-  requireOrdered("contrastMin", contrastMin, "contrastMax", contrastMax);
-  requireProbability("gamma", gamma);
-  requirePositive("gammaMin", gammaMin);
-  requirePositive("gammaMax", gammaMax);
-  requireOrdered("gammaMin", gammaMin, "gammaMax", gammaMax);
-  requireProbability("noise", noise);
-  requireNonNegative("noiseStd", noiseStd);
+  range::number(name("rotationDegrees"), rotationDegrees, 0, 180);
+  range::number(name("scaleMin"), scaleMin, 0, range::kInfinity, true);
+  range::number(name("scaleMax"), scaleMax, 0, range::kInfinity, true);
+  range::number(name("translateFraction"), translateFraction, 0, 1);
+  range::atLeast(name("elasticSigmaPixels"), elasticSigmaPixels, 0);
+  range::integer(name("elasticGridPoints"), elasticGridPoints, 2, 64);
+  range::atLeast(name("brightnessRange"), brightnessRange, 0);
+  range::atLeast(name("contrastMin"), contrastMin, 0);
+  range::atLeast(name("contrastMax"), contrastMax, 0);
+  range::number(name("gammaMin"), gammaMin, 0, range::kInfinity, true);
+  range::number(name("gammaMax"), gammaMax, 0, range::kInfinity, true);
+  range::atLeast(name("noiseStd"), noiseStd, 0);
+  ordered("scaleMin", scaleMin, "scaleMax", scaleMax);
+  ordered("contrastMin", contrastMin, "contrastMax", contrastMax);
+  ordered("gammaMin", gammaMin, "gammaMax", gammaMax);
 }
 
 AugmentOptions AugmentOptions::defaults() {

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <string>
 #include <utility>
 
 namespace unet {
@@ -34,8 +35,8 @@ struct AugmentOptions {
   double noiseStd = 0.05;  // Gaussian noise with this standard deviation times the image's standard deviation
 
   bool any() const;
-  void validate() const;             // throws std::invalid_argument naming the option
-  static AugmentOptions defaults();  // what `augment: true` means (documented in lib/augment.ts)
+  void validate(const std::string& path = "augment") const;  // throws std::invalid_argument naming the option
+  static AugmentOptions defaults();  // what `augment: true` means (lib/training/augment.ts defaultAugment)
 };
 
 // images: N x C x H x W float; masks: N x 1 x H x W or N x K x H x W (class indices, or one-hot / 0-1 floats).

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/metrics/metrics.h"
+#include "core/options/range.h"
 
 namespace unet {
 
@@ -20,6 +21,10 @@ torch::Tensor asOneHotTarget(const torch::Tensor& masks, int64_t classes) {
 }
 
 }  // namespace
+
+void EvaluateOptions::validate(const std::string& path) const {
+  range::integer(path + ".batchSize", batchSize, 1, 1000000);
+}
 
 Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
                     int64_t batchSize) {

@@ -15,7 +15,9 @@ namespace unet {
 // scored class do not count (MONAI's ignore_empty).
 struct EvaluateOptions {
   std::optional<LossSpec> loss;  // none: defaultLoss(classes)
-  int64_t batchSize = 8;
+  int64_t batchSize = 8;         // images a forward pass
+
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 
 struct Evaluation {

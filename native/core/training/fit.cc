@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/io/checkpoint.h"
+#include "core/options/range.h"
 #include "core/training/evaluate.h"
 #include "core/training/masks.h"
 #include "core/training/step.h"
@@ -21,21 +22,21 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void checkOptions(const FitOptions& options) {
-  if (options.epochs < 1 || options.epochs > 1000000) throw std::invalid_argument("epochs: expected an integer >= 1");
-  if (options.batchSize < 1) throw std::invalid_argument("batchSize: expected an integer >= 1");
-  if (!(options.gradClip >= 0)) throw std::invalid_argument("gradClip: expected a number >= 0");
-  if (options.earlyStoppingPatience < 0)
-    throw std::invalid_argument("earlyStopping.patience: expected an integer >= 0");
-  const auto& monitor = options.checkpointMonitor;
-  if (monitor != "valDice" && monitor != "valIoU" && monitor != "valLoss" && monitor != "loss") {
-    throw std::invalid_argument("checkpoint.monitor: expected 'valDice', 'valIoU', 'valLoss' or 'loss'");
-  }
-  if (options.loss) requireScalarLoss(*options.loss);
-  options.optimizer.validate();
-  options.schedule.validate();
-  options.augment.validate();
+}  // namespace
+
+void FitOptions::validate(const std::string& path) const {
+  range::integer(path + ".epochs", epochs, 1, 1000000);
+  range::integer(path + ".batchSize", batchSize, 1, 1000000);
+  optimizer.validate(path);
+  schedule.validate(path + ".schedule");
+  if (loss) requireScalarLoss(*loss);
+  range::atLeast(path + ".gradClip", gradClip, 0);
+  if (earlyStoppingPatience) range::integer(path + ".earlyStopping.patience", *earlyStoppingPatience, 1, 1000000);
+  range::oneOf(path + ".checkpoint.monitor", checkpointMonitor, {"valDice", "valIoU", "valLoss", "loss"});
+  augment.validate(path + ".augment");
 }
+
+namespace {
 
 double monitored(const EpochRecord& record, const std::string& monitor) {
   if (monitor == "valDice") return record.valDice;
@@ -55,7 +56,7 @@ bool improves(double value, double best, const std::string& monitor) {
 
 FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, const FitOptions& options,
               const FitCallbacks& callbacks) {
-  checkOptions(options);
+  options.validate();
   const auto device = model->parameters().front().device();
   const int64_t classes = model->options().classes;
   if (data.images.size(0) == 0) throw std::invalid_argument("images: the dataset is empty");
@@ -149,11 +150,11 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
       progress.bestMonitored = monitored(record, options.checkpointMonitor);
       saveCheckpoint(options.checkpointPath, makeCheckpoint(model, progress));
     }
-    if (options.earlyStoppingPatience > 0 && hasValidation) {
+    if (options.earlyStoppingPatience && hasValidation) {
       if (improves(record.valDice, progress.bestValDice, "valDice")) {
         progress.bestValDice = record.valDice;
         progress.epochsWithoutImprovement = 0;
-      } else if (++progress.epochsWithoutImprovement >= options.earlyStoppingPatience) {
+      } else if (++progress.epochsWithoutImprovement >= *options.earlyStoppingPatience) {
         stoppedEarly = true;
       }
     }

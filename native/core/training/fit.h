@@ -23,9 +23,9 @@ struct FitOptions {
   int64_t batchSize = 8;
   OptimizerOptions optimizer;
   ScheduleOptions schedule;
-  std::optional<LossSpec> loss;       // none: defaultLoss(classes)
-  double gradClip = 0.0;              // max global gradient norm; 0 = off
-  int64_t earlyStoppingPatience = 0;  // epochs without a better validation Dice before stopping; 0 = off
+  std::optional<LossSpec> loss;                  // none: defaultLoss(classes)
+  double gradClip = 0.0;                         // max global gradient norm; 0 = off
+  std::optional<int64_t> earlyStoppingPatience;  // epochs without a better validation Dice before stopping
   bool shuffle = true;
   uint64_t seed = 0;
   AugmentOptions augment;
@@ -33,6 +33,8 @@ struct FitOptions {
   std::string checkpointMonitor = "valDice";  // "valDice" | "valIoU" | "valLoss" | "loss"
   std::string resumeFrom;                     // "" = start afresh
   bool mixedPrecision = false;                // bf16 autocast of the forward pass on CUDA; no effect on CPU
+
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 
 struct FitData {

@@ -1,21 +1,22 @@
 #include "core/training/optimizer.h"
 
+#include "core/options/range.h"
+
 #include <cmath>
 #include <stdexcept>
 
 namespace unet {
 
-void OptimizerOptions::validate() const {
+void OptimizerOptions::validate(const std::string& path) const {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
   };
-  require(name == "adam" || name == "adamw" || name == "sgd",
-          "optimizer: expected 'adam', 'adamw' or 'sgd', got '" + name + "'");
-  require(lr > 0 && std::isfinite(lr), "lr: expected a positive number");
-  require(weightDecay >= 0 && std::isfinite(weightDecay), "weightDecay: expected a number >= 0");
+  range::oneOf(path + ".optimizer", name, {"adam", "adamw", "sgd"});
+  range::number(path + ".lr", lr, 0, range::kInfinity, true);
+  range::atLeast(path + ".weightDecay", weightDecay, 0);
+  range::number(path + ".momentum", momentum, 0, 1, false, true);
   require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "betas: expected numbers in [0, 1)");
   require(eps > 0, "eps: expected a positive number");
-  require(momentum >= 0 && momentum < 1, "momentum: expected a number in [0, 1)");
   require(!nesterov || momentum > 0, "nesterov: needs a momentum above 0");
 }
 

@@ -21,7 +21,7 @@ struct OptimizerOptions {
   double momentum = 0.9;  // sgd
   bool nesterov = false;  // sgd
 
-  void validate() const;  // throws std::invalid_argument naming the option
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 
   // Every default for the named optimiser: lr 1e-3 (adam, adamw) or 1e-2 (sgd); weightDecay 0 (adam, sgd) or 1e-2
   // (adamw), as torch.optim's defaults are.

@@ -1,18 +1,18 @@
 #include "core/training/schedule.h"
 
+#include "core/options/range.h"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 namespace unet {
 
-void ScheduleOptions::validate() const {
-  if (name != "constant" && name != "plateau" && name != "cosine" && name != "poly") {
-    throw std::invalid_argument("schedule: expected 'constant', 'plateau', 'cosine' or 'poly', got '" + name + "'");
-  }
-  if (!(factor > 0 && factor < 1)) throw std::invalid_argument("factor: expected a number in (0, 1)");
-  if (patience < 0) throw std::invalid_argument("patience: expected an integer >= 0");
-  if (!(minLr >= 0)) throw std::invalid_argument("minLr: expected a number >= 0");
+void ScheduleOptions::validate(const std::string& path, bool named) const {
+  range::oneOf(named ? path : path + ".name", name, {"constant", "plateau", "cosine", "poly"});
+  range::number(path + ".factor", factor, 0, 1, true, true);
+  range::integer(path + ".patience", patience, 0, 1000000);
+  range::atLeast(path + ".minLr", minLr, 0);
 }
 
 LearningRateSchedule::LearningRateSchedule(ScheduleOptions options, double baseLr, int64_t epochs)

@@ -13,7 +13,8 @@ struct ScheduleOptions {
   int64_t patience = 10;          // plateau: epochs without improvement before that
   double minLr = 0.0;
 
-  void validate() const;  // throws std::invalid_argument naming the option
+  // Throws std::invalid_argument naming the option; `named`: the schedule was given by its name alone.
+  void validate(const std::string& path = "schedule", bool named = false) const;
 };
 
 class LearningRateSchedule {

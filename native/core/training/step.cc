@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/options/range.h"
 #include "core/training/masks.h"
 
 namespace unet {
@@ -43,6 +44,12 @@ class CudaAutocast {
 };
 
 }  // namespace
+
+void TrainStepOptions::validate(const std::string& path) const {
+  optimizer.validate(path);
+  if (loss) requireScalarLoss(*loss);
+  range::atLeast(path + ".gradClip", gradClip, 0);
+}
 
 std::vector<std::pair<std::string, torch::Tensor>> namedParameters(UNet& model) {
   std::vector<std::pair<std::string, torch::Tensor>> parameters;
@@ -90,8 +97,8 @@ double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, 
 
 double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& images, const torch::Tensor& masks,
                  const TrainStepOptions& options) {
+  options.validate();
   const auto& optimizer = options.optimizer;
-  optimizer.validate();
   const LossSpec loss = options.loss.value_or(defaultLoss(model->options().classes));
   requireScalarLoss(loss);
   const auto device = model->parameters().front().device();

@@ -32,6 +32,8 @@ struct TrainStepOptions {
   OptimizerOptions optimizer;
   std::optional<LossSpec> loss;  // none: defaultLoss(classes)
   double gradClip = 0.0;         // max global gradient norm; 0 = off
+
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 
 // One step with the model's persistent optimiser (made on first use, or anew for another optimiser).
