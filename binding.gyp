@@ -8,7 +8,8 @@
       "type": "static_library",
       "sources": ["<!@(node -p \"require('fs').readdirSync('native/core', { recursive: true }).filter(f => f.endsWith('.cc')).sort().map(f => 'native/core/' + f).join(' ')\")"],
       "include_dirs": ["native", "<!@(node scripts/find-libtorch.js --include-dirs)"],
-      "cflags_cc!": ["-fno-rtti", "-std=gnu++17"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["<@(torch_cflags_cc)"]
     },
     {

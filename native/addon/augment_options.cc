@@ -1,39 +1,37 @@
-#include "addon/option_reader.h"
-#include "addon/options.h"
+#include "addon/option_fields.h"
 
 namespace unet::js {
 
-std::vector<std::pair<const char*, double*>> augmentFields(AugmentOptions& a) {
-  return {
-      {"horizontalFlip", &a.horizontalFlip},
-      {"verticalFlip", &a.verticalFlip},
-      {"rotate90", &a.rotate90},
-      {"affine", &a.affine},
-      {"rotationDegrees", &a.rotationDegrees},
-      {"scaleMin", &a.scaleMin},
-      {"scaleMax", &a.scaleMax},
-      {"translateFraction", &a.translateFraction},
-      {"elastic", &a.elastic},
-      {"elasticSigmaPixels", &a.elasticSigmaPixels},
-      {"brightness", &a.brightness},
-      {"brightnessRange", &a.brightnessRange},
-      {"contrast", &a.contrast},
-      {"contrastMin", &a.contrastMin},
-      {"contrastMax", &a.contrastMax},
-      {"gamma", &a.gamma},
-      {"gammaMin", &a.gammaMin},
-      {"gammaMax", &a.gammaMax},
-      {"noise", &a.noise},
-      {"noiseStd", &a.noiseStd},
-  };
-}
+const Fields<AugmentOptions> kAugmentFields = {
+    {"horizontalFlip", &AugmentOptions::horizontalFlip},
+    {"verticalFlip", &AugmentOptions::verticalFlip},
+    {"rotate90", &AugmentOptions::rotate90},
+    {"affine", &AugmentOptions::affine},
+    {"rotationDegrees", &AugmentOptions::rotationDegrees},
+    {"scaleMin", &AugmentOptions::scaleMin},
+    {"scaleMax", &AugmentOptions::scaleMax},
+    {"translateFraction", &AugmentOptions::translateFraction},
+    {"elastic", &AugmentOptions::elastic},
+    {"elasticSigmaPixels", &AugmentOptions::elasticSigmaPixels},
+    {"elasticGridPoints", &AugmentOptions::elasticGridPoints},
+    {"brightness", &AugmentOptions::brightness},
+    {"brightnessRange", &AugmentOptions::brightnessRange},
+    {"contrast", &AugmentOptions::contrast},
+    {"contrastMin", &AugmentOptions::contrastMin},
+    {"contrastMax", &AugmentOptions::contrastMax},
+    {"gamma", &AugmentOptions::gamma},
+    {"gammaMin", &AugmentOptions::gammaMin},
+    {"gammaMax", &AugmentOptions::gammaMax},
+    {"noise", &AugmentOptions::noise},
+    {"noiseStd", &AugmentOptions::noiseStd},
+};
+
 AugmentOptions augmentOptionsFromJs(const Napi::Value& value, const std::string& path) {
   if (value.IsUndefined() || (value.IsBoolean() && !value.As<Napi::Boolean>().Value())) return {};
   if (value.IsBoolean()) return AugmentOptions::defaults();
   OptionReader reader(value, path);
   AugmentOptions a;
-  for (const auto& [key, field] : augmentFields(a)) reader.read(key, *field);
-  reader.read("elasticGridPoints", a.elasticGridPoints);
+  readFields(reader, a, kAugmentFields);
   reader.finish();
   a.validate(path);
   return a;

@@ -1,48 +1,30 @@
-#include "addon/options.h"
+#include "addon/option_fields.h"
 #include "core/runtime/backend.h"
 
 namespace unet::js {
 
 namespace {
 
-Napi::Object diceToJs(Napi::Env env, const DiceOptions& d, Napi::Object o) {
-  o.Set("includeBackground", d.includeBackground);
-  o.Set("toOnehotY", d.toOnehotY);
-  o.Set("sigmoid", d.sigmoid);
-  o.Set("softmax", d.softmax);
-  o.Set("squaredPred", d.squaredPred);
-  o.Set("jaccard", d.jaccard);
-  o.Set("reduction", reductionName(d.reduction));
-  o.Set("smoothNr", d.smoothNr);
-  o.Set("smoothDr", d.smoothDr);
-  o.Set("batch", d.batch);
-  return o;
+template <typename Options>
+Napi::Object toJs(Napi::Env env, const Options& options, const Fields<Options>& fields) {
+  auto object = Napi::Object::New(env);
+  fieldsToJs(object, options, fields);
+  return object;
 }
 
-Napi::Object diceCeToJs(Napi::Env env, const DiceCeOptions& d) {
-  auto o = Napi::Object::New(env);
-  o.Set("name", "diceCe");
-  diceToJs(env, d.dice, o);
-  o.Set("lambdaDice", d.lambdaDice);
-  o.Set("lambdaCe", d.lambdaCe);
-  o.Set("labelSmoothing", d.labelSmoothing);
-  return o;
+// A loss's options with its reduction (every loss but diceCe, whose reduction is its Dice term's).
+template <typename Options>
+Napi::Object lossToJs(Napi::Env env, const Options& options, const Fields<Options>& fields) {
+  auto object = toJs(env, options, fields);
+  object.Set("reduction", reductionName(options.reduction));
+  return object;
 }
 
-Napi::Object optimizerToJs(Napi::Env env, const OptimizerOptions& p) {
-  auto o = Napi::Object::New(env);
-  o.Set("lr", p.lr);
-  o.Set("weightDecay", p.weightDecay);
-  o.Set("momentum", p.momentum);
-  o.Set("nesterov", p.nesterov);
-  return o;
-}
-
-Napi::Object augmentToJs(Napi::Env env, AugmentOptions a) {
-  auto o = Napi::Object::New(env);
-  for (const auto& [key, field] : augmentFields(a)) o.Set(key, *field);
-  o.Set("elasticGridPoints", static_cast<double>(a.elasticGridPoints));
-  return o;
+Napi::Object diceCeToJs(Napi::Env env, const DiceCeOptions& loss) {
+  auto object = lossToJs(env, loss.dice, kDiceFields);
+  fieldsToJs(object, loss, kDiceCeFields);
+  object.Set("name", "diceCe");
+  return object;
 }
 
 }  // namespace
@@ -50,94 +32,52 @@ Napi::Object augmentToJs(Napi::Env env, AugmentOptions a) {
 Napi::Value Defaults(const Napi::CallbackInfo& info) {
   const auto env = info.Env();
   auto result = Napi::Object::New(env);
-  auto unetDefaults = unetOptionsToJs(env, UNetOptions());
-  unetDefaults.Set("device", kDefaultDevice);
-  result.Set("unet", unetDefaults);
+  auto unet = unetOptionsToJs(env, UNetOptions());
+  unet.Set("device", kDefaultDevice);
+  result.Set("unet", unet);
 
-  const OptimizerOptions optimizer;
+  result.Set("optimizer", OptimizerOptions().name);
   auto optimizers = Napi::Object::New(env);
-  for (const char* name : {"adam", "adamw", "sgd"})
-    optimizers.Set(name, optimizerToJs(env, OptimizerOptions::defaultsFor(name)));
-  result.Set("optimizer", optimizer.name);
+  for (const char* name : {"adam", "adamw", "sgd"}) {
+    optimizers.Set(name, toJs(env, OptimizerOptions::defaultsFor(name), kOptimizerFields));
+  }
   result.Set("optimizers", optimizers);
 
   const FitOptions fit;
-  auto fitDefaults = Napi::Object::New(env);
-  fitDefaults.Set("epochs", static_cast<double>(fit.epochs));
-  fitDefaults.Set("batchSize", static_cast<double>(fit.batchSize));
+  auto fitDefaults = toJs(env, fit, kFitFields);
   fitDefaults.Set("schedule", fit.schedule.name);
-  fitDefaults.Set("gradClip", fit.gradClip);
-  fitDefaults.Set("shuffle", fit.shuffle);
-  fitDefaults.Set("seed", static_cast<double>(fit.seed));
-  fitDefaults.Set("mixedPrecision", fit.mixedPrecision);
   fitDefaults.Set("checkpointMonitor", fit.checkpointMonitor);
   result.Set("fit", fitDefaults);
-  auto schedule = Napi::Object::New(env);
-  schedule.Set("factor", fit.schedule.factor);
-  schedule.Set("patience", static_cast<double>(fit.schedule.patience));
-  schedule.Set("minLr", fit.schedule.minLr);
-  result.Set("schedule", schedule);
-  result.Set("trainStep", Napi::Object::New(env));
-  result.Get("trainStep").As<Napi::Object>().Set("gradClip", TrainStepOptions().gradClip);
-  auto evaluate = Napi::Object::New(env);
-  evaluate.Set("batchSize", static_cast<double>(EvaluateOptions().batchSize));
-  result.Set("evaluate", evaluate);
+  result.Set("schedule", toJs(env, fit.schedule, kScheduleFields));
+  result.Set("trainStep", toJs<TrainStepOptions>(env, {}, {{"gradClip", &TrainStepOptions::gradClip}}));
+  result.Set("evaluate", toJs<EvaluateOptions>(env, {}, {{"batchSize", &EvaluateOptions::batchSize}}));
   result.Set("defaultLoss", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                const double classes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 1;
                return diceCeToJs(info.Env(), defaultLoss(static_cast<int64_t>(classes)));
              }));
 
   const PredictOptions predict;
-  auto predictDefaults = Napi::Object::New(env);
+  auto predictDefaults = toJs(env, predict, kPredictFields);
+  fieldsToJs(predictDefaults, predict, kTileFields);
+  predictDefaults.Delete("size");  // a tile's size has no default: it is required
   predictDefaults.Set("output", predictOutputName(predict.output));
-  predictDefaults.Set("threshold", predict.threshold);
-  predictDefaults.Set("overlap", predict.tileOverlap);
   predictDefaults.Set("blend", tileBlendName(predict.blend));
-  predictDefaults.Set("sigmaScale", predict.sigmaScale);
   result.Set("predict", predictDefaults);
 
-  result.Set("augment", augmentToJs(env, AugmentOptions()));
-  result.Set("augmentTrue", augmentToJs(env, AugmentOptions::defaults()));
+  result.Set("augment", toJs(env, AugmentOptions(), kAugmentFields));
+  result.Set("augmentTrue", toJs(env, AugmentOptions::defaults(), kAugmentFields));
 
   auto losses = Napi::Object::New(env);
-  losses.Set("dice", diceToJs(env, DiceOptions(), Napi::Object::New(env)));
+  losses.Set("dice", lossToJs(env, DiceOptions(), kDiceFields));
   losses.Set("diceCe", diceCeToJs(env, DiceCeOptions()));
-  auto bce = Napi::Object::New(env);
-  bce.Set("reduction", reductionName(BceOptions().reduction));
-  losses.Set("bce", bce);
-  const CrossEntropyOptions crossEntropy;
-  auto ce = Napi::Object::New(env);
-  ce.Set("ignoreIndex", static_cast<double>(crossEntropy.ignoreIndex));
-  ce.Set("labelSmoothing", crossEntropy.labelSmoothing);
-  ce.Set("reduction", reductionName(crossEntropy.reduction));
-  losses.Set("crossEntropy", ce);
-  const FocalOptions focal;
-  auto f = Napi::Object::New(env);
-  f.Set("includeBackground", focal.includeBackground);
-  f.Set("toOnehotY", focal.toOnehotY);
-  f.Set("gamma", focal.gamma);
-  f.Set("useSoftmax", focal.useSoftmax);
-  f.Set("reduction", reductionName(focal.reduction));
-  losses.Set("focal", f);
-  const TverskyOptions tversky;
-  auto t = Napi::Object::New(env);
-  t.Set("includeBackground", tversky.includeBackground);
-  t.Set("toOnehotY", tversky.toOnehotY);
-  t.Set("sigmoid", tversky.sigmoid);
-  t.Set("softmax", tversky.softmax);
-  t.Set("alpha", tversky.alpha);
-  t.Set("beta", tversky.beta);
-  t.Set("reduction", reductionName(tversky.reduction));
-  t.Set("smoothNr", tversky.smoothNr);
-  t.Set("smoothDr", tversky.smoothDr);
-  t.Set("batch", tversky.batch);
-  losses.Set("tversky", t);
+  losses.Set("bce", lossToJs(env, BceOptions(), kBceFields));
+  losses.Set("crossEntropy", lossToJs(env, CrossEntropyOptions(), kCrossEntropyFields));
+  losses.Set("focal", lossToJs(env, FocalOptions(), kFocalFields));
+  losses.Set("tversky", lossToJs(env, TverskyOptions(), kTverskyFields));
   result.Set("losses", losses);
 
   const OverlapMetricOptions overlap;
-  auto metrics = Napi::Object::New(env);
-  metrics.Set("includeBackground", overlap.includeBackground);
-  metrics.Set("ignoreEmpty", overlap.ignoreEmpty);
+  auto metrics = toJs(env, overlap, kOverlapMetricFields);
   metrics.Set("reduction", metricReductionName(overlap.reduction));
   metrics.Set("threshold", BinarizeOptions().threshold);
   metrics.Set("oneHot", ArgmaxOptions().oneHot);

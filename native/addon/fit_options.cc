@@ -1,8 +1,26 @@
-#include "addon/option_reader.h"
-#include "addon/options.h"
+#include "addon/option_fields.h"
 #include "core/options/range.h"
 
 namespace unet::js {
+
+const Fields<OptimizerOptions> kOptimizerFields = {
+    {"lr", &OptimizerOptions::lr},
+    {"weightDecay", &OptimizerOptions::weightDecay},
+    {"momentum", &OptimizerOptions::momentum},
+    {"nesterov", &OptimizerOptions::nesterov},
+};
+
+const Fields<ScheduleOptions> kScheduleFields = {
+    {"factor", &ScheduleOptions::factor},
+    {"patience", &ScheduleOptions::patience},
+    {"minLr", &ScheduleOptions::minLr},
+};
+
+const Fields<FitOptions> kFitFields = {
+    {"epochs", &FitOptions::epochs},     {"batchSize", &FitOptions::batchSize},
+    {"gradClip", &FitOptions::gradClip}, {"shuffle", &FitOptions::shuffle},
+    {"seed", &FitOptions::seed},         {"mixedPrecision", &FitOptions::mixedPrecision},
+};
 
 namespace {
 
@@ -11,10 +29,7 @@ OptimizerOptions readOptimizer(OptionReader& reader) {
   std::string name = OptimizerOptions().name;
   reader.read("optimizer", name);
   auto optimizer = OptimizerOptions::defaultsFor(name);
-  reader.read("lr", optimizer.lr);
-  reader.read("weightDecay", optimizer.weightDecay);
-  reader.read("momentum", optimizer.momentum);
-  reader.read("nesterov", optimizer.nesterov);
+  readFields(reader, optimizer, kOptimizerFields);
   optimizer.validate(reader.path());
   return optimizer;
 }
@@ -33,9 +48,7 @@ ScheduleOptions readSchedule(OptionReader& reader) {
       throwTypeError(value.Env(), path + ".name", range::choices({"constant", "plateau", "cosine", "poly"}),
                      nested.take("name"));
     nested.read("name", schedule.name);
-    nested.read("factor", schedule.factor);
-    nested.read("patience", schedule.patience);
-    nested.read("minLr", schedule.minLr);
+    readFields(nested, schedule, kScheduleFields);
     nested.finish();
     schedule.validate(path);
   }
@@ -55,12 +68,10 @@ std::string readFilePath(OptionReader& reader, const char* key) {
 FitOptions fitOptionsFromJs(const Napi::Value& value) {
   OptionReader reader(value, "options");
   FitOptions f;
-  reader.read("epochs", f.epochs);
-  reader.read("batchSize", f.batchSize);
+  readFields(reader, f, kFitFields);
   f.optimizer = readOptimizer(reader);
   f.schedule = readSchedule(reader);
   f.loss = lossFromJs(reader.take("loss"), reader.path("loss"));
-  reader.read("gradClip", f.gradClip);
   const auto earlyStopping = reader.take("earlyStopping");
   if (!earlyStopping.IsUndefined() && !(earlyStopping.IsBoolean() && !earlyStopping.As<Napi::Boolean>().Value())) {
     OptionReader nested(earlyStopping, reader.path("earlyStopping"));
@@ -71,9 +82,6 @@ FitOptions fitOptionsFromJs(const Napi::Value& value) {
     nested.finish();
     f.earlyStoppingPatience = patience;
   }
-  reader.read("shuffle", f.shuffle);
-  reader.read("seed", f.seed);
-  reader.read("mixedPrecision", f.mixedPrecision);
   f.augment = augmentOptionsFromJs(reader.take("augment"), reader.path("augment"));
   if (reader.has("checkpoint")) {
     OptionReader checkpoint(reader.take("checkpoint"), reader.path("checkpoint"));
@@ -87,25 +95,27 @@ FitOptions fitOptionsFromJs(const Napi::Value& value) {
   return f;
 }
 
-TrainStepOptions trainStepOptionsFromJs(const Napi::Value& value) {
+// trainStep's and evaluate's options: a loss, a few fields, and for trainStep the optimiser's.
+template <typename Options>
+Options lossAndFields(const Napi::Value& value, const Fields<Options>& fields, void (*more)(OptionReader&, Options&)) {
   OptionReader reader(value, "options");
-  TrainStepOptions t;
-  t.optimizer = readOptimizer(reader);
-  t.loss = lossFromJs(reader.take("loss"), reader.path("loss"));
-  reader.read("gradClip", t.gradClip);
+  Options options;
+  options.loss = lossFromJs(reader.take("loss"), reader.path("loss"));
+  readFields(reader, options, fields);
+  if (more) more(reader, options);
   reader.finish();
-  t.validate();
-  return t;
+  options.validate();
+  return options;
+}
+
+TrainStepOptions trainStepOptionsFromJs(const Napi::Value& value) {
+  return lossAndFields<TrainStepOptions>(
+      value, {{"gradClip", &TrainStepOptions::gradClip}},
+      [](OptionReader& reader, TrainStepOptions& t) { t.optimizer = readOptimizer(reader); });
 }
 
 EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value) {
-  OptionReader reader(value, "options");
-  EvaluateOptions e;
-  e.loss = lossFromJs(reader.take("loss"), reader.path("loss"));
-  reader.read("batchSize", e.batchSize);
-  reader.finish();
-  e.validate();
-  return e;
+  return lossAndFields<EvaluateOptions>(value, {{"batchSize", &EvaluateOptions::batchSize}}, nullptr);
 }
 
 }  // namespace unet::js

@@ -1,82 +1,85 @@
-#include "addon/option_reader.h"
-#include "addon/options.h"
+#include "addon/option_fields.h"
 #include "core/options/range.h"
 
 namespace unet::js {
 
+const Fields<DiceOptions> kDiceFields = {
+    {"includeBackground", &DiceOptions::includeBackground},
+    {"toOnehotY", &DiceOptions::toOnehotY},
+    {"sigmoid", &DiceOptions::sigmoid},
+    {"softmax", &DiceOptions::softmax},
+    {"squaredPred", &DiceOptions::squaredPred},
+    {"jaccard", &DiceOptions::jaccard},
+    {"smoothNr", &DiceOptions::smoothNr},
+    {"smoothDr", &DiceOptions::smoothDr},
+    {"batch", &DiceOptions::batch},
+    {"weight", &DiceOptions::weight},
+};
+
+const Fields<DiceCeOptions> kDiceCeFields = {
+    {"lambdaDice", &DiceCeOptions::lambdaDice},
+    {"lambdaCe", &DiceCeOptions::lambdaCe},
+    {"ceWeight", &DiceCeOptions::ceWeight},
+    {"labelSmoothing", &DiceCeOptions::labelSmoothing},
+};
+
+const Fields<BceOptions> kBceFields = {{"posWeight", &BceOptions::posWeight}};
+
+const Fields<CrossEntropyOptions> kCrossEntropyFields = {
+    {"weight", &CrossEntropyOptions::weight},
+    {"ignoreIndex", &CrossEntropyOptions::ignoreIndex},
+    {"labelSmoothing", &CrossEntropyOptions::labelSmoothing},
+};
+
+const Fields<FocalOptions> kFocalFields = {
+    {"includeBackground", &FocalOptions::includeBackground},
+    {"toOnehotY", &FocalOptions::toOnehotY},
+    {"gamma", &FocalOptions::gamma},
+    {"alpha", &FocalOptions::alpha},
+    {"weight", &FocalOptions::weight},
+    {"useSoftmax", &FocalOptions::useSoftmax},
+};
+
+const Fields<TverskyOptions> kTverskyFields = {
+    {"includeBackground", &TverskyOptions::includeBackground},
+    {"toOnehotY", &TverskyOptions::toOnehotY},
+    {"sigmoid", &TverskyOptions::sigmoid},
+    {"softmax", &TverskyOptions::softmax},
+    {"alpha", &TverskyOptions::alpha},
+    {"beta", &TverskyOptions::beta},
+    {"smoothNr", &TverskyOptions::smoothNr},
+    {"smoothDr", &TverskyOptions::smoothDr},
+    {"batch", &TverskyOptions::batch},
+};
+
 namespace {
 
-Reduction readReduction(OptionReader& reader, Reduction fallback) {
-  std::string name = reductionName(fallback);
-  reader.read("reduction", name);
-  return parseReduction(name, reader.path("reduction"));
-}
+const std::initializer_list<const char*> kLossNames = {"dice", "diceCe", "bce", "crossEntropy", "focal", "tversky"};
 
-DiceOptions readDice(OptionReader& reader) {
-  DiceOptions d;
-  reader.read("includeBackground", d.includeBackground);
-  reader.read("toOnehotY", d.toOnehotY);
-  reader.read("sigmoid", d.sigmoid);
-  reader.read("softmax", d.softmax);
-  reader.read("squaredPred", d.squaredPred);
-  reader.read("jaccard", d.jaccard);
-  d.reduction = readReduction(reader, d.reduction);
-  reader.read("smoothNr", d.smoothNr);
-  reader.read("smoothDr", d.smoothDr);
-  reader.read("batch", d.batch);
-  reader.read("weight", d.weight);
-  return d;
+// Every loss but diceCe has a reduction; diceCe's is its Dice term's.
+template <typename Options>
+Options readWithReduction(OptionReader& reader, const Fields<Options>& fields) {
+  Options options;
+  readFields(reader, options, fields);
+  std::string reduction = reductionName(options.reduction);
+  reader.read("reduction", reduction);
+  options.reduction = parseReduction(reduction, reader.path("reduction"));
+  return options;
 }
 
 LossSpec readLoss(const std::string& kind, OptionReader& reader, const std::string& kindName) {
-  range::oneOf(kindName, kind, {"dice", "diceCe", "bce", "crossEntropy", "focal", "tversky"});
-  if (kind == "dice") return readDice(reader);
+  range::oneOf(kindName, kind, kLossNames);
+  if (kind == "dice") return readWithReduction(reader, kDiceFields);
   if (kind == "diceCe") {
     DiceCeOptions d;
-    d.dice = readDice(reader);
-    reader.read("lambdaDice", d.lambdaDice);
-    reader.read("lambdaCe", d.lambdaCe);
-    reader.read("ceWeight", d.ceWeight);
-    reader.read("labelSmoothing", d.labelSmoothing);
+    d.dice = readWithReduction(reader, kDiceFields);
+    readFields(reader, d, kDiceCeFields);
     return d;
   }
-  if (kind == "bce") {
-    BceOptions b;
-    reader.read("posWeight", b.posWeight);
-    b.reduction = readReduction(reader, b.reduction);
-    return b;
-  }
-  if (kind == "crossEntropy") {
-    CrossEntropyOptions c;
-    reader.read("weight", c.weight);
-    reader.read("ignoreIndex", c.ignoreIndex);
-    reader.read("labelSmoothing", c.labelSmoothing);
-    c.reduction = readReduction(reader, c.reduction);
-    return c;
-  }
-  if (kind == "focal") {
-    FocalOptions f;
-    reader.read("includeBackground", f.includeBackground);
-    reader.read("toOnehotY", f.toOnehotY);
-    reader.read("gamma", f.gamma);
-    reader.read("alpha", f.alpha);
-    reader.read("weight", f.weight);
-    reader.read("useSoftmax", f.useSoftmax);
-    f.reduction = readReduction(reader, f.reduction);
-    return f;
-  }
-  TverskyOptions t;
-  reader.read("includeBackground", t.includeBackground);
-  reader.read("toOnehotY", t.toOnehotY);
-  reader.read("sigmoid", t.sigmoid);
-  reader.read("softmax", t.softmax);
-  reader.read("alpha", t.alpha);
-  reader.read("beta", t.beta);
-  t.reduction = readReduction(reader, t.reduction);
-  reader.read("smoothNr", t.smoothNr);
-  reader.read("smoothDr", t.smoothDr);
-  reader.read("batch", t.batch);
-  return t;
+  if (kind == "bce") return readWithReduction(reader, kBceFields);
+  if (kind == "crossEntropy") return readWithReduction(reader, kCrossEntropyFields);
+  if (kind == "focal") return readWithReduction(reader, kFocalFields);
+  return readWithReduction(reader, kTverskyFields);
 }
 
 }  // namespace
@@ -94,10 +97,7 @@ std::optional<LossSpec> lossFromJs(const Napi::Value& value, const std::string& 
   if (value.IsUndefined()) return std::nullopt;
   OptionReader reader(value, path);
   const auto name = reader.take("name");
-  if (!name.IsString()) {
-    throwTypeError(value.Env(), reader.path("name"),
-                   range::choices({"dice", "diceCe", "bce", "crossEntropy", "focal", "tversky"}), name);
-  }
+  if (!name.IsString()) throwTypeError(value.Env(), reader.path("name"), range::choices(kLossNames), name);
   auto spec = readLoss(name.As<Napi::String>().Utf8Value(), reader, reader.path("name"));
   reader.finish();
   validateLoss(spec, path);

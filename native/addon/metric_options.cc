@@ -1,13 +1,16 @@
-#include "addon/option_reader.h"
-#include "addon/options.h"
+#include "addon/option_fields.h"
 
 namespace unet::js {
+
+const Fields<OverlapMetricOptions> kOverlapMetricFields = {
+    {"includeBackground", &OverlapMetricOptions::includeBackground},
+    {"ignoreEmpty", &OverlapMetricOptions::ignoreEmpty},
+};
 
 OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Value& value) {
   OptionReader reader(value, "options");
   OverlapMetricOptions m;
-  reader.read("includeBackground", m.includeBackground);
-  reader.read("ignoreEmpty", m.ignoreEmpty);
+  readFields(reader, m, kOverlapMetricFields);
   std::string reduction = metricReductionName(m.reduction);
   reader.read("reduction", reduction);
   m.reduction = parseMetricReduction(reduction, reader.path("reduction"));

@@ -33,8 +33,6 @@ EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value);
 
 // undefined | false: no augmentation; true: AugmentOptions::defaults(); an object: those transforms.
 AugmentOptions augmentOptionsFromJs(const Napi::Value& value, const std::string& path);
-// AugmentOptions' numeric fields by their names in JS (elasticGridPoints, an integer, aside).
-std::vector<std::pair<const char*, double*>> augmentFields(AugmentOptions& options);
 
 PredictOptions predictOptionsFromJs(const Napi::Value& value);
 

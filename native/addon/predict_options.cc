@@ -1,8 +1,16 @@
-#include "addon/option_reader.h"
-#include "addon/options.h"
+#include "addon/option_fields.h"
 #include "core/options/range.h"
 
 namespace unet::js {
+
+const Fields<PredictOptions> kPredictFields = {{"threshold", &PredictOptions::threshold}};
+
+// tile { size, overlap, blend, sigmaScale }: flat in the core's struct.
+const Fields<PredictOptions> kTileFields = {
+    {"size", &PredictOptions::tileSize},
+    {"overlap", &PredictOptions::tileOverlap},
+    {"sigmaScale", &PredictOptions::sigmaScale},
+};
 
 PredictOptions predictOptionsFromJs(const Napi::Value& value) {
   OptionReader reader(value, "options");
@@ -10,16 +18,14 @@ PredictOptions predictOptionsFromJs(const Napi::Value& value) {
   std::string output = predictOutputName(p.output);
   reader.read("output", output);
   p.output = parsePredictOutput(output, reader.path("output"));
-  reader.read("threshold", p.threshold);
+  readFields(reader, p, kPredictFields);
   if (reader.has("tile")) {
     OptionReader tile(reader.take("tile"), reader.path("tile"));
     if (!tile.has("size")) throwTypeError(value.Env(), tile.path("size"), "an integer", tile.take("size"));
-    tile.read("size", p.tileSize);
-    tile.read("overlap", p.tileOverlap);
+    readFields(tile, p, kTileFields);
     std::string blend = tileBlendName(p.blend);
     tile.read("blend", blend);
     p.blend = parseTileBlend(blend, tile.path("blend"));
-    tile.read("sigmaScale", p.sigmaScale);
     tile.finish();
   }
   std::string tta;

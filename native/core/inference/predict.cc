@@ -9,29 +9,28 @@
 
 namespace unet {
 
+namespace {
+
+const range::Named<PredictOutput> kOutputs[] = {
+    {PredictOutput::Mask, "mask"}, {PredictOutput::Probabilities, "probabilities"}, {PredictOutput::Logits, "logits"}};
+const range::Named<TileBlend> kBlends[] = {{TileBlend::Gaussian, "gaussian"}, {TileBlend::Constant, "constant"}};
+
+}  // namespace
+
 PredictOutput parsePredictOutput(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"mask", "probabilities", "logits"});
-  return name == "mask"            ? PredictOutput::Mask
-         : name == "probabilities" ? PredictOutput::Probabilities
-                                   : PredictOutput::Logits;
+  return range::parse(kOutputs, name, path);
 }
 
 TileBlend parseTileBlend(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"gaussian", "constant"});
-  return name == "gaussian" ? TileBlend::Gaussian : TileBlend::Constant;
+  return range::parse(kBlends, name, path);
 }
 
 const char* predictOutputName(PredictOutput output) {
-  switch (output) {
-    case PredictOutput::Mask: return "mask";
-    case PredictOutput::Probabilities: return "probabilities";
-    case PredictOutput::Logits: break;
-  }
-  return "logits";
+  return range::nameOf(kOutputs, output);
 }
 
 const char* tileBlendName(TileBlend blend) {
-  return blend == TileBlend::Gaussian ? "gaussian" : "constant";
+  return range::nameOf(kBlends, blend);
 }
 
 void PredictOptions::validate(const std::string& path) const {

@@ -156,18 +156,19 @@ torch::Tensor softmaxFocal(const torch::Tensor& input, const torch::Tensor& targ
 
 }  // namespace
 
+namespace {
+
+const range::Named<Reduction> kReductions[] = {
+    {Reduction::Mean, "mean"}, {Reduction::Sum, "sum"}, {Reduction::None, "none"}};
+
+}  // namespace
+
 Reduction parseReduction(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"mean", "sum", "none"});
-  return name == "mean" ? Reduction::Mean : name == "sum" ? Reduction::Sum : Reduction::None;
+  return range::parse(kReductions, name, path);
 }
 
 const char* reductionName(Reduction reduction) {
-  switch (reduction) {
-    case Reduction::Mean: return "mean";
-    case Reduction::Sum: return "sum";
-    case Reduction::None: break;
-  }
-  return "none";
+  return range::nameOf(kReductions, reduction);
 }
 
 torch::Tensor diceLoss(const torch::Tensor& input, const torch::Tensor& target, const DiceOptions& options) {

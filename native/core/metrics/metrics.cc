@@ -87,27 +87,24 @@ torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& ta
 
 }  // namespace
 
+namespace {
+
+const range::Named<MetricReduction> kMetricReductions[] = {{MetricReduction::None, "none"},
+                                                           {MetricReduction::Mean, "mean"},
+                                                           {MetricReduction::Sum, "sum"},
+                                                           {MetricReduction::MeanBatch, "mean_batch"},
+                                                           {MetricReduction::SumBatch, "sum_batch"},
+                                                           {MetricReduction::MeanChannel, "mean_channel"},
+                                                           {MetricReduction::SumChannel, "sum_channel"}};
+
+}  // namespace
+
 const char* metricReductionName(MetricReduction reduction) {
-  switch (reduction) {
-    case MetricReduction::None: return "none";
-    case MetricReduction::Mean: return "mean";
-    case MetricReduction::Sum: return "sum";
-    case MetricReduction::MeanBatch: return "mean_batch";
-    case MetricReduction::SumBatch: return "sum_batch";
-    case MetricReduction::MeanChannel: return "mean_channel";
-    case MetricReduction::SumChannel: break;
-  }
-  return "sum_channel";
+  return range::nameOf(kMetricReductions, reduction);
 }
 
 MetricReduction parseMetricReduction(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"none", "mean", "sum", "mean_batch", "sum_batch", "mean_channel", "sum_channel"});
-  if (name == "none") return MetricReduction::None;
-  if (name == "mean") return MetricReduction::Mean;
-  if (name == "sum") return MetricReduction::Sum;
-  if (name == "mean_batch") return MetricReduction::MeanBatch;
-  if (name == "sum_batch") return MetricReduction::SumBatch;
-  return name == "mean_channel" ? MetricReduction::MeanChannel : MetricReduction::SumChannel;
+  return range::parse(kMetricReductions, name, path);
 }
 
 torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& indicesOrOneHot,

@@ -9,46 +9,38 @@ namespace unet {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+const range::Named<Norm> kNorms[] = {{Norm::Batch, "batch"}, {Norm::Instance, "instance"}, {Norm::None, "none"}};
+const range::Named<Activation> kActivations[] = {
+    {Activation::Relu, "relu"}, {Activation::Elu, "elu"}, {Activation::LeakyRelu, "leaky_relu"}};
+const range::Named<Upsampling> kUpsamplings[] = {
+    {Upsampling::Transposed, "transposed"}, {Upsampling::Nearest, "nearest"}, {Upsampling::Bilinear, "bilinear"}};
+
+}  // namespace
+
 Norm parseNorm(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"batch", "instance", "none"});
-  return name == "batch" ? Norm::Batch : name == "instance" ? Norm::Instance : Norm::None;
+  return range::parse(kNorms, name, path);
 }
 
 Activation parseActivation(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"relu", "elu", "leaky_relu"});
-  return name == "relu" ? Activation::Relu : name == "elu" ? Activation::Elu : Activation::LeakyRelu;
+  return range::parse(kActivations, name, path);
 }
 
 Upsampling parseUpsampling(const std::string& name, const std::string& path) {
-  range::oneOf(path, name, {"transposed", "nearest", "bilinear"});
-  return name == "transposed" ? Upsampling::Transposed : name == "nearest" ? Upsampling::Nearest : Upsampling::Bilinear;
+  return range::parse(kUpsamplings, name, path);
 }
 
 const char* normName(Norm norm) {
-  switch (norm) {
-    case Norm::Batch: return "batch";
-    case Norm::Instance: return "instance";
-    case Norm::None: break;
-  }
-  return "none";
+  return range::nameOf(kNorms, norm);
 }
 
 const char* activationName(Activation activation) {
-  switch (activation) {
-    case Activation::Relu: return "relu";
-    case Activation::Elu: return "elu";
-    case Activation::LeakyRelu: break;
-  }
-  return "leaky_relu";
+  return range::nameOf(kActivations, activation);
 }
 
 const char* upsamplingName(Upsampling upsampling) {
-  switch (upsampling) {
-    case Upsampling::Transposed: return "transposed";
-    case Upsampling::Nearest: return "nearest";
-    case Upsampling::Bilinear: break;
-  }
-  return "bilinear";
+  return range::nameOf(kUpsamplings, upsampling);
 }
 
 int64_t UNetOptions::filtersAt(int64_t level) const {

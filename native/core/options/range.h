@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace unet::range {
@@ -24,5 +25,30 @@ void probability(const std::string& name, double value);          // [0, 1]
 // 'a' | 'b' | 'c', and the check of a name against it.
 std::string choices(std::initializer_list<const char*> allowed);
 void oneOf(const std::string& name, const std::string& value, std::initializer_list<const char*> allowed);
+
+// An enum's values by name, one table serving both directions.
+template <typename Enum>
+struct Named {
+  Enum value;
+  const char* name;
+};
+
+template <typename Enum, size_t N>
+Enum parse(const Named<Enum> (&table)[N], const std::string& name, const std::string& path) {
+  for (const auto& entry : table) {
+    if (name == entry.name) return entry.value;
+  }
+  std::string allowed;
+  for (const auto& entry : table) allowed += (allowed.empty() ? "'" : " | '") + std::string(entry.name) + "'";
+  throw std::invalid_argument(path + ": expected " + allowed + ", got '" + name + "'");
+}
+
+template <typename Enum, size_t N>
+const char* nameOf(const Named<Enum> (&table)[N], Enum value) {
+  for (const auto& entry : table) {
+    if (entry.value == value) return entry.name;
+  }
+  return table[0].name;
+}
 
 }  // namespace unet::range
