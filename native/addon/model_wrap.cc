@@ -209,28 +209,26 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
+// save, exportWeights and importWeights: a path in, nothing out.
+Napi::Value ModelWrap::fileJob(const Napi::CallbackInfo& info, const char* operation,
+                               void (Model::*action)(const std::string&)) {
   return guard(info, [&]() -> Napi::Value {
-    auto model = live("save");
+    auto model = live(operation);
     const auto path = requireString(info[0], "path");
-    return enqueue(actionTask(info.Env(), "save", [model, path] { model->save(path); }).release());
+    return enqueue(actionTask(info.Env(), operation, [model, path, action] { ((*model).*action)(path); }).release());
   });
+}
+
+Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
+  return fileJob(info, "save", &Model::save);
 }
 
 Napi::Value ModelWrap::ExportWeights(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value {
-    auto model = live("exportWeights");
-    const auto path = requireString(info[0], "path");
-    return enqueue(actionTask(info.Env(), "exportWeights", [model, path] { model->exportWeights(path); }).release());
-  });
+  return fileJob(info, "exportWeights", &Model::exportWeights);
 }
 
 Napi::Value ModelWrap::ImportWeights(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value {
-    auto model = live("importWeights");
-    const auto path = requireString(info[0], "path");
-    return enqueue(actionTask(info.Env(), "importWeights", [model, path] { model->importWeights(path); }).release());
-  });
+  return fileJob(info, "importWeights", &Model::importWeights);
 }
 
 // The epochs trained so far. Not synchronised with a running fit: lib/ reads it only when the model is created or

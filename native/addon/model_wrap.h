@@ -43,6 +43,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
   std::shared_ptr<Model> live(const char* operation) const;  // throws once disposed
   Napi::Promise enqueue(Job* job);
+  Napi::Value fileJob(const Napi::CallbackInfo& info, const char* operation, void (Model::*action)(const std::string&));
   void startNext();
 
   std::shared_ptr<Model> model_;

@@ -10,29 +10,25 @@ namespace unet {
 
 namespace {
 
-torch::Tensor lossOf(const DiceOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return diceLoss(input, target, o);
-}
-torch::Tensor lossOf(const DiceCeOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return diceCeLoss(input, target, o);
-}
-torch::Tensor lossOf(const BceOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return bceLoss(input, target, o);
-}
-torch::Tensor lossOf(const CrossEntropyOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return crossEntropyLoss(input, target, o);
-}
-torch::Tensor lossOf(const FocalOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return focalLoss(input, target, o);
-}
-torch::Tensor lossOf(const TverskyOptions& o, const torch::Tensor& input, const torch::Tensor& target) {
-  return tverskyLoss(input, target, o);
-}
+template <class... Calls>
+struct Overloaded : Calls... {
+  using Calls::operator()...;
+};
+template <class... Calls>
+Overloaded(Calls...) -> Overloaded<Calls...>;
 
 }  // namespace
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target) {
-  return std::visit([&](const auto& options) { return lossOf(options, input, target); }, spec);
+  // clang-format off
+  return std::visit(Overloaded{
+      [&](const DiceOptions& o) { return diceLoss(input, target, o); },
+      [&](const DiceCeOptions& o) { return diceCeLoss(input, target, o); },
+      [&](const BceOptions& o) { return bceLoss(input, target, o); },
+      [&](const CrossEntropyOptions& o) { return crossEntropyLoss(input, target, o); },
+      [&](const FocalOptions& o) { return focalLoss(input, target, o); },
+      [&](const TverskyOptions& o) { return tverskyLoss(input, target, o); }}, spec);
+  // clang-format on
 }
 
 void requireScalarLoss(const LossSpec& spec) {
