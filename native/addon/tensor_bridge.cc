@@ -1,6 +1,7 @@
 #include "addon/tensor_bridge.h"
 
 #include "addon/js_values.h"
+#include "core/options/shape_text.h"
 
 #include <cmath>
 #include <limits>
@@ -54,12 +55,6 @@ int64_t elementCount(const std::vector<int64_t>& shape) {
     count *= size;
   }
   return count;
-}
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
 }
 
 const char* dtypeName(torch::ScalarType type) {

@@ -1,4 +1,5 @@
 #include "core/io/checkpoint.h"
+#include "core/options/shape_text.h"
 
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/in_memory_adapter.h>
@@ -459,12 +460,6 @@ std::optional<TensorMap> toTensorMap(const c10::IValue& value) {
   return state;
 }
 
-std::string shapeText(const torch::Tensor& tensor) {
-  std::string text = "[";
-  for (int64_t i = 0; i < tensor.dim(); ++i) text += (i ? ", " : "") + std::to_string(tensor.size(i));
-  return text + "]";
-}
-
 void appendName(std::string& list, const std::string& item) {
   list += (list.empty() ? "" : ", ") + item;
 }
@@ -651,9 +646,10 @@ void loadStateDict(torch::nn::Module& module, const std::map<std::string, torch:
     if (found == state.end()) {
       appendName(missing, name);
     } else if (!found->second.defined()) {
-      appendName(mismatched, name + " (expected " + shapeText(destination) + ", got no tensor)");
+      appendName(mismatched, name + " (expected " + shapeText(destination.sizes()) + ", got no tensor)");
     } else if (found->second.sizes() != destination.sizes()) {
-      appendName(mismatched, name + " (expected " + shapeText(destination) + ", got " + shapeText(found->second) + ")");
+      appendName(mismatched, name + " (expected " + shapeText(destination.sizes()) + ", got " +
+                                 shapeText(found->second.sizes()) + ")");
     } else {
       copies.emplace_back(destination, found->second);
     }

@@ -1,6 +1,7 @@
 // Segmentation losses transcribed from MONAI (monai/losses/dice.py, focal_loss.py, tversky.py, utils.py).
 // Each step follows MONAI's order so that the numbers match its own unit tests.
 #include "core/losses/losses.h"
+#include "core/options/shape_text.h"
 
 #include "core/options/range.h"
 
@@ -16,12 +17,6 @@ namespace unet {
 
 namespace {
 
-std::string shapeOf(const torch::Tensor& tensor) {
-  std::ostringstream out;
-  out << tensor.sizes();
-  return out.str();
-}
-
 std::string numberText(double value) {
   std::ostringstream out;
   out << value;
@@ -30,7 +25,8 @@ std::string numberText(double value) {
 
 void requireChannels(const torch::Tensor& input, const char* name) {
   if (input.dim() < 2) {
-    throw std::invalid_argument(std::string(name) + ": expected N x C x [spatial...], got shape " + shapeOf(input));
+    throw std::invalid_argument(std::string(name) + ": expected N x C x [spatial...], got shape " +
+                                shapeText(input.sizes()));
   }
 }
 
@@ -38,8 +34,9 @@ void requireChannels(const torch::Tensor& input, const char* name) {
 void requirePreparedShapes(const torch::Tensor& prepared, const torch::Tensor& preparedTarget,
                            const torch::Tensor& input, const torch::Tensor& target) {
   if (prepared.sizes() != preparedTarget.sizes()) {
-    throw std::invalid_argument("target: expected the input's shape " + shapeOf(input) +
-                                " (or N x 1 x [spatial...] class indices with toOnehotY), got " + shapeOf(target));
+    throw std::invalid_argument("target: expected the input's shape " + shapeText(input.sizes()) +
+                                " (or N x 1 x [spatial...] class indices with toOnehotY), got " +
+                                shapeText(target.sizes()));
   }
 }
 
@@ -204,12 +201,12 @@ torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target
   if (options.lambdaCe < 0) throw std::invalid_argument("lambdaCe: must be >= 0");
   requireChannels(input, "input");
   if (input.dim() != target.dim()) {
-    throw std::invalid_argument("target: expected as many dimensions as input " + shapeOf(input) +
-                                " (use N x 1 x [spatial...] for class indices), got " + shapeOf(target));
+    throw std::invalid_argument("target: expected as many dimensions as input " + shapeText(input.sizes()) +
+                                " (use N x 1 x [spatial...] for class indices), got " + shapeText(target.sizes()));
   }
   if (target.size(1) != 1 && target.size(1) != input.size(1)) {
     throw std::invalid_argument("target: expected 1 or " + std::to_string(input.size(1)) + " channels, got shape " +
-                                shapeOf(target));
+                                shapeText(target.sizes()));
   }
   torch::Tensor dice = diceLoss(input, target, options.dice);
   // one channel: BCE with logits, ceWeight as pos_weight; else cross entropy with ceWeight as class weights
@@ -223,7 +220,8 @@ torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target
 
 torch::Tensor bceLoss(const torch::Tensor& logits, const torch::Tensor& target, const BceOptions& options) {
   if (logits.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: expected the logits' shape " + shapeOf(logits) + ", got " + shapeOf(target));
+    throw std::invalid_argument("target: expected the logits' shape " + shapeText(logits.sizes()) + ", got " +
+                                shapeText(target.sizes()));
   }
   torch::Tensor probability = target.is_floating_point() ? target : target.to(logits.scalar_type());
   c10::optional<torch::Tensor> positiveWeight;
@@ -256,7 +254,7 @@ torch::Tensor crossEntropyLoss(const torch::Tensor& logits, const torch::Tensor&
     throw std::invalid_argument(
         "target: expected class indices N x [spatial...] or N x 1 x [spatial...], or "
         "probabilities of the logits' shape " +
-        shapeOf(logits) + ", got " + shapeOf(target));
+        shapeText(logits.sizes()) + ", got " + shapeText(target.sizes()));
   }
   c10::optional<torch::Tensor> weight;
   if (!options.weight.empty()) {

@@ -1,6 +1,7 @@
 // Segmentation metrics transcribed from MONAI (monai/metrics/meandice.py DiceHelper, meaniou.py compute_iou,
 // utils.py do_metric_reduction), plus the seeds' mask IoU, accuracy and confusion matrix helpers.
 #include "core/metrics/metrics.h"
+#include "core/options/shape_text.h"
 
 #include "core/options/range.h"
 
@@ -14,22 +15,17 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string shapeOf(const torch::Tensor& tensor) {
-  std::ostringstream out;
-  out << tensor.sizes();
-  return out.str();
-}
-
 void requireSameShape(const torch::Tensor& pred, const torch::Tensor& target) {
   if (pred.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: shape " + shapeOf(target) + " differs from pred shape " + shapeOf(pred));
+    throw std::invalid_argument("target: shape " + shapeText(target.sizes()) + " differs from pred shape " +
+                                shapeText(pred.sizes()));
   }
 }
 
 void requireOverlapShape(const torch::Tensor& pred, const torch::Tensor& target) {
   if (pred.dim() < 3) {
     throw std::invalid_argument("pred: expected N x C x spatial... (at least 3 dimensions), got shape " +
-                                shapeOf(pred));
+                                shapeText(pred.sizes()));
   }
   requireSameShape(pred, target);
 }
@@ -153,7 +149,7 @@ torch::Tensor iouMetric(const torch::Tensor& pred, const torch::Tensor& indicesO
 
 torch::Tensor reduceMetric(const torch::Tensor& perImageClass, MetricReduction reduction) {
   if (perImageClass.dim() < 2) {
-    throw std::invalid_argument("metric: expected N x C values, got shape " + shapeOf(perImageClass));
+    throw std::invalid_argument("metric: expected N x C values, got shape " + shapeText(perImageClass.sizes()));
   }
   if (reduction == MetricReduction::None) return perImageClass.clone();
   torch::Tensor valid = ~torch::isnan(perImageClass);
@@ -178,8 +174,8 @@ torch::Tensor maskIoU(const torch::Tensor& pred, const torch::Tensor& target) {
   const bool sameImages =
       pred.dim() >= 1 && target.dim() >= 1 && pred.size(0) == target.size(0) && pred.numel() == target.numel();
   if (!sameImages) {
-    throw std::invalid_argument("target: shape " + shapeOf(target) + " does not match pred shape " + shapeOf(pred) +
-                                " (expected N x 1 x H x W or N x H x W for both)");
+    throw std::invalid_argument("target: shape " + shapeText(target.sizes()) + " does not match pred shape " +
+                                shapeText(pred.sizes()) + " (expected N x 1 x H x W or N x H x W for both)");
   }
   const int64_t images = pred.size(0);
   torch::Tensor predicted = (pred != 0).reshape({images, -1}).to(torch::kFloat);
@@ -208,14 +204,15 @@ torch::Tensor binarize(const torch::Tensor& logits, double threshold) {
 
 torch::Tensor argmaxIndices(const torch::Tensor& logits) {
   if (logits.dim() < 2) {
-    throw std::invalid_argument("logits: expected N x C x [spatial...], got shape " + shapeOf(logits));
+    throw std::invalid_argument("logits: expected N x C x [spatial...], got shape " + shapeText(logits.sizes()));
   }
   return logits.argmax(1, /*keepdim=*/true);
 }
 
 torch::Tensor oneHot(const torch::Tensor& indices, int64_t classes) {
   if (indices.dim() < 2 || indices.size(1) != 1) {
-    throw std::invalid_argument("indices: expected N x 1 x [spatial...] class indices, got shape " + shapeOf(indices));
+    throw std::invalid_argument("indices: expected N x 1 x [spatial...] class indices, got shape " +
+                                shapeText(indices.sizes()));
   }
   requireClasses(classes);
   // like MONAI's one_hot, fractional values are truncated by .long(); only the range is checked

@@ -2,6 +2,7 @@
 // composed into one sampling grid per sample, then per-image intensity changes. Random numbers are drawn on
 // the CPU from the caller's generator (in a fixed order) and only the parameters move to the images' device.
 #include "core/training/augment.h"
+#include "core/options/shape_text.h"
 
 #include "core/options/range.h"
 
@@ -47,22 +48,16 @@ enum Parameter : int64_t {
   kParameterCount
 };
 
-std::string shapeOf(const torch::Tensor& tensor) {
-  std::ostringstream out;
-  out << tensor.sizes();
-  return out.str();
-}
-
 void requireInputs(const torch::Tensor& images, const torch::Tensor& masks) {
   if (!images.defined() || images.dim() != 4 || !images.is_floating_point()) {
     throw std::invalid_argument("images: expected a floating N x C x H x W tensor, got " +
-                                (images.defined() ? shapeOf(images) : std::string("nothing")));
+                                (images.defined() ? shapeText(images.sizes()) : std::string("nothing")));
   }
   if (!masks.defined()) return;
   if (masks.dim() != 4 || masks.size(0) != images.size(0) || masks.size(2) != images.size(2) ||
       masks.size(3) != images.size(3)) {
-    throw std::invalid_argument("masks: expected N x K x H x W matching images " + shapeOf(images) + ", got " +
-                                shapeOf(masks));
+    throw std::invalid_argument("masks: expected N x K x H x W matching images " + shapeText(images.sizes()) +
+                                ", got " + shapeText(masks.sizes()));
   }
   if (masks.device() != images.device()) {
     throw std::invalid_argument("masks: expected the images' device");
