@@ -1,4 +1,4 @@
-// lib/augment.ts -> native: augment(images, masks, options, seed): Promise<{ images, masks }>, the transforms
+// lib/training/augment.ts -> native: augment(images, masks, options, seed): Promise<{ images, masks }>, the transforms
 // fit applies, for previewing them.
 #pragma once
 

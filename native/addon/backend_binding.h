@@ -1,4 +1,5 @@
-// lib/backend.ts -> native: backendInfo() and setThreads(n), both synchronous (they only read or set a number).
+// lib/runtime/backend.ts -> native: backendInfo() and setThreads(n), both synchronous: they read what the compute
+// thread published, or hand it a thread count.
 #pragma once
 
 #include <napi.h>

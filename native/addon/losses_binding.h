@@ -1,4 +1,4 @@
-// lib/losses.ts -> native: computeLoss(kind, input, target, options): Promise<number | Tensor>.
+// lib/ops/losses.ts -> native: computeLoss(kind, input, target, options): Promise<number | Tensor>.
 #pragma once
 
 #include <napi.h>

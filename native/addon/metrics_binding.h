@@ -1,4 +1,4 @@
-// lib/metrics.ts -> native: computeMetric(kind, pred, target, options): Promise<number | Tensor>.
+// lib/ops/metrics.ts -> native: computeMetric(kind, pred, target, options): Promise<number | Tensor>.
 #pragma once
 
 #include <napi.h>
