@@ -1,4 +1,5 @@
-// Argument checks shared by the public functions: every error names the argument and what was expected.
+// Argument checks of the options JS owns (data, pictures, the CLI) and of what only JS can see; the words the
+// core's range checks use too (native/core/options/range.h): every error names the argument and what was expected.
 
 export type Check = (value: unknown, name: string) => void;
 
@@ -49,13 +50,6 @@ export function oneOf(...allowed: string[]): Check {
     if (!allowed.includes(value)) throw rangeError(name, expected, value);
   };
 }
-
-// A number, or an array of numbers (one a class).
-export const numberOrList: Check = (value, name) => {
-  const items = Array.isArray(value) ? value : [value];
-  if (items.length === 0) throw rangeError(name, 'a number or a non-empty array of numbers', value);
-  items.forEach((item, index) => number(0)(item, Array.isArray(value) ? `${name}[${index}]` : name));
-};
 
 export const pattern = (regex: RegExp, expected: string): Check => (value, name) => {
   if (typeof value !== 'string' || !regex.test(value)) throw typeError(name, expected, value);

@@ -1,4 +1,4 @@
-// predict's inference network (native/inference_net.cc): on a CPU with oneDNN, prepacked channels-last
+// predict's inference network (native/core/inference/inference_net.cc): on a CPU with oneDNN, prepacked channels-last
 // convolutions with batch norm folded and ReLU fused, batches cut into chunks. Its logits must be forward()'s.
 import { describe, expect, it } from 'vitest';
 

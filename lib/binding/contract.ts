@@ -50,7 +50,7 @@ export interface NativeModel {
   dispose(): void;
 }
 
-/** Every default as the core has it (native/addon/options_bridge.cc Defaults). */
+/** Every default as the core has it (native/addon/defaults.cc). */
 export interface NativeDefaults {
   unet: UNetConfig & { device: DeviceName };
   optimizer: string;

@@ -1,5 +1,5 @@
-// fit: its options checked and given their defaults, the data checked, and the loop over batches that JS
-// supplies. The in-memory loop runs natively (native/trainer.cc, driven by native/fit_worker.cc).
+// fit: what only JS can check of its options, the data checked, the validation split, and the loop over batches
+// that JS supplies. The in-memory loop runs natively (native/core/training/fit.cc, driven by native/addon/fit_job.cc).
 import type { UNet } from '../model/unet.js';
 import { nativeDefaults } from '../binding/defaults.js';
 import type { NativeFitOptions } from '../binding/contract.js';
