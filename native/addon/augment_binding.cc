@@ -1,7 +1,5 @@
 #include "addon/augment_binding.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <utility>
 
 #include "addon/job.h"
@@ -26,8 +24,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     const auto options = augmentOptionsFromJs(info[2], "options");
     const auto seed = optionalSeed(info[3], "seed").value_or(FitOptions().seed);  // fit's default seed
     task->SetWork([images, masks, options, seed] {
-      auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-      auto [augmentedImages, augmentedMasks] = augment(images.to(torch::kFloat32), masks, options, generator);
+      auto [augmentedImages, augmentedMasks] = augment(images, masks, options, seed);
       return Pair{toJsLayout(augmentedImages), toJsLayout(augmentedMasks)};
     });
     return task.release()->Queue();

@@ -37,10 +37,7 @@ std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::
   } else if (kind == "argmax") {
     ArgmaxOptions argmaxOptions;
     reader.read("oneHot", argmaxOptions.oneHot);
-    task = [=] {
-      auto indices = argmaxIndices(pred);
-      return argmaxOptions.oneHot ? oneHot(indices, pred.size(1)) : indices;
-    };
+    task = [=] { return argmax(pred, argmaxOptions); };
   } else {
     throw std::invalid_argument("metric: unknown kind '" + kind + "'");
   }

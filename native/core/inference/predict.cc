@@ -1,11 +1,10 @@
 #include "core/inference/predict.h"
 
-#include "core/options/range.h"
-
-#include "core/inference/cpu_block_cache.h"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "core/inference/cpu_block_cache.h"
+#include "core/options/range.h"
 
 namespace unet {
 

@@ -1,5 +1,4 @@
 #include "core/io/checkpoint.h"
-#include "core/options/shape_text.h"
 
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/in_memory_adapter.h>
@@ -18,6 +17,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "core/options/shape_text.h"
 
 namespace unet {
 

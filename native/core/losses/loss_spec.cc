@@ -4,8 +4,6 @@
 
 #include "core/options/range.h"
 
-#include <type_traits>
-
 namespace unet {
 
 namespace {

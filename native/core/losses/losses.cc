@@ -1,17 +1,16 @@
 // Segmentation losses transcribed from MONAI (monai/losses/dice.py, focal_loss.py, tversky.py, utils.py).
 // Each step follows MONAI's order so that the numbers match its own unit tests.
 #include "core/losses/losses.h"
-#include "core/options/shape_text.h"
-
-#include "core/options/range.h"
-
-#include "core/metrics/metrics.h"
 
 #include <algorithm>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+
+#include "core/metrics/metrics.h"
+#include "core/options/range.h"
+#include "core/options/shape_text.h"
 
 namespace unet {
 

@@ -1,13 +1,13 @@
 // Segmentation metrics transcribed from MONAI (monai/metrics/meandice.py DiceHelper, meaniou.py compute_iou,
 // utils.py do_metric_reduction), plus the seeds' mask IoU, accuracy and confusion matrix helpers.
 #include "core/metrics/metrics.h"
-#include "core/options/shape_text.h"
-
-#include "core/options/range.h"
 
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+
+#include "core/options/range.h"
+#include "core/options/shape_text.h"
 
 namespace unet {
 
@@ -207,6 +207,11 @@ torch::Tensor argmaxIndices(const torch::Tensor& logits) {
     throw std::invalid_argument("logits: expected N x C x [spatial...], got shape " + shapeText(logits.sizes()));
   }
   return logits.argmax(1, /*keepdim=*/true);
+}
+
+torch::Tensor argmax(const torch::Tensor& logits, const ArgmaxOptions& options) {
+  const auto indices = argmaxIndices(logits);
+  return options.oneHot ? oneHot(indices, logits.size(1)) : indices;
 }
 
 torch::Tensor oneHot(const torch::Tensor& indices, int64_t classes) {

@@ -47,6 +47,7 @@ torch::Tensor binarize(const torch::Tensor& logits, double threshold);
 struct ArgmaxOptions {
   bool oneHot = true;
 };
+torch::Tensor argmax(const torch::Tensor& logits, const ArgmaxOptions& options);
 
 // Class indices N1[spatial...] (int64) of the channel with the largest logit.
 torch::Tensor argmaxIndices(const torch::Tensor& logits);

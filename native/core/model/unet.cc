@@ -1,9 +1,9 @@
 #include "core/model/unet.h"
 
-#include "core/options/range.h"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "core/options/range.h"
 
 namespace unet {
 

@@ -2,9 +2,8 @@
 // composed into one sampling grid per sample, then per-image intensity changes. Random numbers are drawn on
 // the CPU from the caller's generator (in a fixed order) and only the parameters move to the images' device.
 #include "core/training/augment.h"
-#include "core/options/shape_text.h"
 
-#include "core/options/range.h"
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/options/range.h"
+#include "core/options/shape_text.h"
 
 namespace unet {
 
@@ -415,6 +417,12 @@ std::pair<torch::Tensor, torch::Tensor> augment(const torch::Tensor& images, con
 
   Geometry geometry = applyGeometry(images, masks, options, decisions, parameters, generator);
   return {applyIntensity(geometry.images, options, decisions, parameters, generator), geometry.masks};
+}
+
+std::pair<torch::Tensor, torch::Tensor> augment(const torch::Tensor& images, const torch::Tensor& masks,
+                                                const AugmentOptions& options, uint64_t seed) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return augment(images.to(torch::kFloat32), masks, options, generator);
 }
 
 }  // namespace unet

@@ -39,6 +39,10 @@ struct AugmentOptions {
   static AugmentOptions defaults();  // what `augment: true` means (lib/training/augment.ts defaultAugment)
 };
 
+// A seeded run on the CPU generator, images as float32: what augment() from JS runs.
+std::pair<torch::Tensor, torch::Tensor> augment(const torch::Tensor& images, const torch::Tensor& masks,
+                                                const AugmentOptions& options, uint64_t seed);
+
 // images: N x C x H x W float; masks: N x 1 x H x W or N x K x H x W (class indices, or one-hot / 0-1 floats).
 // Returns new tensors of the same shapes, dtypes and device; the inputs are not modified.
 std::pair<torch::Tensor, torch::Tensor> augment(const torch::Tensor& images, const torch::Tensor& masks,

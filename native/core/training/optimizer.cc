@@ -1,9 +1,9 @@
 #include "core/training/optimizer.h"
 
-#include "core/options/range.h"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "core/options/range.h"
 
 namespace unet {
 

@@ -1,10 +1,10 @@
 #include "core/training/schedule.h"
 
-#include "core/options/range.h"
-
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+
+#include "core/options/range.h"
 
 namespace unet {
 
