@@ -1,5 +1,5 @@
 // What the native addon offers, as TypeScript sees it: the functions native/addon/addon.cc registers and the model
-// object they make. Options cross as the user gave them (lib/ only checks them): the core fills every default.
+// object they make. Options cross as the user gave them: the core checks them and fills every default.
 import type { PredictOptions } from '../inference/predict.js';
 import type { DeviceName, UNetConfig, UNetOptions } from '../model/unet.js';
 import type { LossSpec } from '../ops/loss_spec.js';
