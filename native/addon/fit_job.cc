@@ -21,10 +21,12 @@ struct FitJob::Progress : JsThread::Delivery {
     event.Set("epoch", Napi::Number::New(env, static_cast<double>(epoch)));
     event.Set("loss", Napi::Number::New(env, loss));
     if (epochEnd) event.Set("logs", epochRecordToJs(env, record));
-    // The TypeScript side catches errors of user callbacks; anything else must not escape into Node.
-    try {
-      job->onProgress_.Call({event});
-    } catch (const Napi::Error&) {
+    // Plain Node-API, failure ignored: the TypeScript side catches the user callbacks' errors, and a worker thread
+    // being terminated fails the call (node-addon-api would make that a fatal error).
+    napi_value argument = event, result;
+    if (napi_call_function(env, env.Undefined(), job->onProgress_.Value(), 1, &argument, &result) != napi_ok) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
     }
   }
 

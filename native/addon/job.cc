@@ -6,12 +6,12 @@
 namespace unet::js {
 
 Job::Job(Napi::Env env, std::string operation)
-    : operation_(std::move(operation)),
-      deferred_(Napi::Promise::Deferred::New(env)),
-      channel_(AddonData::Of(env).jsThread) {}
+    : operation_(std::move(operation)), env_(env), channel_(AddonData::Of(env).jsThread) {
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_promise(env, &deferred_, &promise_));
+}
 
 Napi::Promise Job::Queue() {
-  auto promise = deferred_.Promise();
+  auto promise = Promise();
   channel_->JobQueued(promise.Env());
   // Sent once the compute thread counts as idle, so that a setThreads() right after the Promise settles applies.
   ComputeThread::instance().post([this] { Execute(); },
@@ -50,14 +50,14 @@ void Job::Deliver(Napi::Env env) {
   if (failure_) {
     CaughtError failure = *failure_;
     failure.message = operation_ + ": " + failure.message;
-    deferred_.Reject(toJsError(env, failure).Value());
+    napi_reject_deferred(env, deferred_, toJsError(env, failure).Value());
   } else {
     try {
-      deferred_.Resolve(Result(env));
+      napi_resolve_deferred(env, deferred_, Result(env));
     } catch (const Napi::Error& error) {
-      deferred_.Reject(error.Value());
+      napi_reject_deferred(env, deferred_, error.Value());
     } catch (...) {
-      deferred_.Reject(toJsError(env, describeCurrentException()).Value());
+      napi_reject_deferred(env, deferred_, toJsError(env, describeCurrentException()).Value());
     }
   }
   channel_->JobDone(env);

@@ -27,7 +27,7 @@ class Job : public JsThread::Delivery {
 
   // Hands the job to the compute thread, which owns it from here, and returns its Promise.
   Napi::Promise Queue();
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Promise Promise() { return Napi::Promise(env_, promise_); }  // in the scope of the call that made the job
 
   // Keeps an input's JS memory alive until the job is settled; returns the view for Run() to read.
   torch::Tensor Borrow(BorrowedTensor&& borrowed);
@@ -49,7 +49,11 @@ class Job : public JsThread::Delivery {
   void Deliver(Napi::Env env) final;  // JS thread: settles the Promise
 
   std::string operation_;
-  Napi::Promise::Deferred deferred_;
+  // Plain Node-API: settling must not throw (node-addon-api turns a failure into a fatal error, and a worker thread
+  // being terminated fails every call that needs JS).
+  napi_env env_;
+  napi_deferred deferred_ = nullptr;
+  napi_value promise_ = nullptr;
   std::shared_ptr<JsThread> channel_;
   std::optional<CaughtError> failure_;
   std::vector<Napi::ObjectReference> keepAlive_;

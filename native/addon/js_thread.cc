@@ -49,9 +49,22 @@ void JsThread::Close() {
   idle_.wait(lock, [this] { return running_ == 0; });
 }
 
+namespace {
+
+// A worker thread being terminated still runs its event loop for a while, but no JS: every call that would fail,
+// and node-addon-api turns such a failure into a fatal error. Setting a property is one of those calls.
+bool canRunJs(napi_env env) {
+  napi_value object;
+  if (napi_create_object(env, &object) != napi_ok) return false;
+  return napi_set_named_property(env, object, "probe", object) == napi_ok;
+}
+
+}  // namespace
+
 void JsThread::Call(Napi::Env env, Napi::Function, std::nullptr_t*, Delivery* delivery) {
-  // Without an environment (teardown) the delivery's JS references cannot be released: it is left alone.
-  if (env == nullptr) return;
+  // Without an environment, or one that can no longer run JS (teardown), the delivery's JS references cannot be
+  // released: it is left alone.
+  if (env == nullptr || !canRunJs(env)) return;
   std::unique_ptr<Delivery> owned(delivery);
   Napi::HandleScope scope(env);
   try {
