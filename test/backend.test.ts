@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +15,13 @@ describe('backendInfo', () => {
     expect(pythonTorch.startsWith(info.torchVersion)).toBe(true);
     expect(info.blas).toMatch(/OpenBLAS|MKL|BLIS|reference BLAS|ATLAS/);
     expect(info.cuda).toBe(info.cudaDevices > 0);
+  });
+
+  it("reports the CPU's native bf16 instructions as the kernel lists them", () => {
+    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].trim().split(/\s+/) ?? [];
+    const info = backendInfo();
+    expect(info.cpuAmx).toBe(flags.includes('amx_bf16') && flags.includes('amx_tile'));
+    expect(info.cpuBf16).toBe(info.cpuAmx || (flags.includes('avx512_bf16') && flags.includes('avx512f')));
   });
 
   it('uses every available core by default, and setThreads changes it', () => {

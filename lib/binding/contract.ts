@@ -3,6 +3,7 @@
 import type { PredictOptions } from '../inference/predict.js';
 import type { DeviceName, UNetConfig, UNetOptions } from '../model/unet.js';
 import type { LossSpec } from '../ops/loss_spec.js';
+import type { BackendInfo } from '../runtime/backend.js';
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from '../ops/losses.js';
 import type { OverlapMetricOptions } from '../ops/metrics.js';
 import type { TensorLike, Tensor } from '../tensor.js';
@@ -74,7 +75,7 @@ export interface NativeAddon {
   augment(images: TensorLike, masks: TensorLike, options: boolean | AugmentOptions | undefined, seed: number | undefined): Promise<{ images: Tensor; masks: Tensor }>;
   computeLoss(kind: LossSpec['name'], input: TensorLike, target: TensorLike, options: LossOptions): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
-  backendInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; threads: number; blas: string };
+  backendInfo(): BackendInfo;
   /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;
   defaults(): NativeDefaults;

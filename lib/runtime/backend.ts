@@ -11,6 +11,10 @@ export interface BackendInfo {
   threads: number;
   /** The BLAS library in use, e.g. "OpenBLAS (/usr/lib/.../libblas.so.3)". */
   blas: string;
+  /** Whether the CPU computes bf16 dot products in hardware (AVX512-BF16 or AMX), with the OS's support. */
+  cpuBf16: boolean;
+  /** Whether it has AMX tiles with bf16 (Sapphire Rapids and later). */
+  cpuAmx: boolean;
 }
 
 export function backendInfo(): BackendInfo {

@@ -20,6 +20,8 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     result.Set("cudaDevices", Napi::Number::New(env, static_cast<double>(backend.cudaDevices)));
     result.Set("threads", Napi::Number::New(env, static_cast<double>(backend.threads)));
     result.Set("blas", Napi::String::New(env, backend.blas));
+    result.Set("cpuBf16", Napi::Boolean::New(env, backend.cpuBf16));
+    result.Set("cpuAmx", Napi::Boolean::New(env, backend.cpuAmx));
     return result;
   });
 }

@@ -1,6 +1,9 @@
 #include "core/runtime/backend.h"
 
 #include <link.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <sched.h>
 #include <torch/version.h>
 
@@ -41,6 +44,32 @@ std::string describeBlas() {
   return kind + " (" + library + ")";
 }
 
+// CPUID leaf 7 and the state the OS saves (XCR0): AVX-512 needs opmask, ZMM_Hi256 and Hi16_ZMM (bits 5-7), AMX
+// tile config and data (bits 17-18).
+struct CpuBf16 {
+  bool avx512 = false, amx = false;
+};
+
+CpuBf16 cpuBf16() {
+  CpuBf16 found;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE)) return found;
+  unsigned xcr0Low = 0, xcr0High = 0;
+  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+  const bool avx512State = (xcr0Low & 0xe6) == 0xe6;
+  const bool amxState = (xcr0Low & 0x60000) == 0x60000;
+  if (__get_cpuid_max(0, nullptr) < 7) return found;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const bool amxBf16 = (edx >> 22) & 1, amxTile = (edx >> 24) & 1, avx512f = (ebx >> 16) & 1;
+  __cpuid_count(7, 1, eax, ebx, ecx, edx);
+  const bool avx512Bf16 = (eax >> 5) & 1;
+  found.avx512 = avx512f && avx512Bf16 && avx512State;
+  found.amx = amxBf16 && amxTile && amxState;
+#endif
+  return found;
+}
+
 }  // namespace
 
 BackendInfo backendInfo() {
@@ -50,6 +79,9 @@ BackendInfo backendInfo() {
   info.cudaDevices = info.cuda ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
   info.threads = ComputeThread::instance().threads();
   info.blas = describeBlas();
+  const auto bf16 = cpuBf16();
+  info.cpuBf16 = bf16.avx512 || bf16.amx;
+  info.cpuAmx = bf16.amx;
   return info;
 }
 

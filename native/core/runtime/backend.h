@@ -1,4 +1,5 @@
-// What libtorch runs on here: version, devices, the compute thread's intra-op threads and BLAS.
+// What libtorch runs on here: version, devices, the compute thread's intra-op threads, BLAS, and the CPU's native
+// bf16 instructions.
 #pragma once
 
 #include <torch/torch.h>
@@ -13,6 +14,8 @@ struct BackendInfo {
   int64_t cudaDevices = 0;
   int64_t threads = 0;
   std::string blas;
+  bool cpuBf16 = false;  // bf16 dot products in hardware (AVX512-BF16 or AMX-BF16), enabled by the OS
+  bool cpuAmx = false;   // AMX tiles with bf16 (Sapphire Rapids and later), enabled by the OS
 };
 
 BackendInfo backendInfo();
