@@ -42,6 +42,20 @@ export function sliceBatch<D extends TensorData>(t: { data: D; shape: readonly n
   return tensor((t.data as TensorData).subarray(start * per, end * per) as D, [end - start, ...t.shape.slice(1)]);
 }
 
+/** The batch entries at `indices` (in that order), copied into an array of the same type. */
+export function takeBatch<D extends TensorData>(t: { data: D; shape: readonly number[] }, indices: readonly number[]): Tensor<D> {
+  const [count, ...rest] = t.shape;
+  const per = rest.reduce((a, b) => a * b, 1);
+  const data = new (t.data.constructor as new (length: number) => D)(indices.length * per);
+  indices.forEach((source, target) => {
+    if (!Number.isInteger(source) || source < 0 || source >= count) {
+      throw new RangeError(`indices[${target}]: expected an integer from 0 to ${count - 1}, got ${source}`);
+    }
+    (data as Float32Array).set((t.data as Float32Array).subarray(source * per, (source + 1) * per), target * per);
+  });
+  return tensor(data, [indices.length, ...rest]);
+}
+
 /** A shape as messages write it: [2, 1, 64, 64]. */
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -218,6 +218,9 @@ describe('fit over an async iterable of batches', () => {
     expect(history[4].loss).toBeLessThan(history[0].loss);
     expect(history[4].valDice).toBeGreaterThan(0);
     await expect(model.fit(source, { augment: true })).rejects.toThrow('options.augment: not supported when fit reads batches');
+    // fit's own options (seed, batchSize for validation) are taken, and checked as in-memory fit checks them.
+    expect(await model.fit(source, { epochs: 1, seed: 3, batchSize: 4, validation: discs(6, 16, 9) })).toHaveLength(1);
+    await expect(model.fit(source, { epochs: 0 })).rejects.toThrow('options.epochs: expected an integer from 1 to 1000000, got 0');
   });
 });
 

@@ -79,4 +79,6 @@ export interface NativeAddon {
   /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;
   defaults(): NativeDefaults;
+  /** fit's checks without the loop: epochs and batchSize as fit would use them (lib/training/fit.ts fitBatches). */
+  checkFitOptions(options: NativeFitOptions): { epochs: number; batchSize: number };
 }

@@ -1,5 +1,5 @@
 // A segmentation data set in memory, as fit and evaluate take it, with the names of its images.
-import type { Tensor } from '../tensor.js';
+import { takeBatch, type Tensor } from '../tensor.js';
 import { checkOptions, number, seedCheck, typeError } from '../validate.js';
 import { permutation, seededRandom } from './random.js';
 
@@ -24,21 +24,9 @@ export interface SplitOptions {
 
 /** The images at `indices` (in that order), copied. */
 export function subsetDataset(dataset: Dataset, indices: readonly number[]): Dataset {
-  const [count, channels, height, width] = dataset.images.shape;
-  const imageSize = channels * height * width;
-  const maskSize = height * width;
-  const images = new Float32Array(indices.length * imageSize);
-  const masks = new Uint8Array(indices.length * maskSize);
-  indices.forEach((source, target) => {
-    if (!Number.isInteger(source) || source < 0 || source >= count) {
-      throw new RangeError(`indices[${target}]: expected an integer from 0 to ${count - 1}, got ${source}`);
-    }
-    images.set(dataset.images.data.subarray(source * imageSize, (source + 1) * imageSize), target * imageSize);
-    masks.set(dataset.masks.data.subarray(source * maskSize, (source + 1) * maskSize), target * maskSize);
-  });
   return {
-    images: { data: images, shape: [indices.length, channels, height, width], dtype: 'float32' },
-    masks: { data: masks, shape: [indices.length, 1, height, width], dtype: 'uint8' },
+    images: takeBatch(dataset.images, indices),
+    masks: takeBatch(dataset.masks, indices),
     names: indices.map((index) => dataset.names[index]),
     channels: dataset.channels,
     classes: dataset.classes,

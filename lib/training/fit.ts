@@ -1,11 +1,11 @@
 // fit: what only JS can check of its options, the data checked, the validation split, and the loop over batches
 // that JS supplies. The in-memory loop runs natively (native/core/training/fit.cc, driven by native/addon/fit_job.cc).
 import type { UNet } from '../model/unet.js';
-import { nativeDefaults } from '../binding/defaults.js';
+import { native } from '../binding/loader.js';
 import type { NativeFitOptions } from '../binding/contract.js';
 import { splitIndices } from '../data/dataset.js';
 import type { LossSpec } from '../ops/loss_spec.js';
-import { checkImages, checkTensor, shapeText, type TensorLike } from '../tensor.js';
+import { checkImages, checkTensor, shapeText, takeBatch, type TensorLike } from '../tensor.js';
 import { number, typeError } from '../validate.js';
 import type { AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
@@ -119,16 +119,6 @@ export function checkFitOptions(options: FitOptions): NativeFitOptions {
   return forNative;
 }
 
-/** The images at `indices`, copied, in any typed array. */
-function take<T extends TensorLike>(tensor: T, indices: readonly number[]): TensorLike {
-  const [count, ...rest] = tensor.shape;
-  const size = count === 0 ? 0 : tensor.data.length / count;
-  const Data = tensor.data.constructor as new (length: number) => TensorLike['data'];
-  const data = new Data(indices.length * size);
-  indices.forEach((source, target) => (data as Float32Array).set((tensor.data as Float32Array).subarray(source * size, (source + 1) * size), target * size));
-  return { data, shape: [indices.length, ...rest] };
-}
-
 /**
  * fit's validationSplit: splitDataset's seeded split (the CLI's), refused where it would leave no image on one
  * side (splitDataset keeps one each way instead).
@@ -141,8 +131,8 @@ export function splitTrainingData(data: { images: TensorLike; masks: TensorLike 
   }
   const { train, validation } = splitIndices(count, held, seed);
   return {
-    train: { images: take(data.images, train), masks: take(data.masks, train) },
-    validation: { images: take(data.images, validation), masks: take(data.masks, validation) },
+    train: { images: takeBatch(data.images, train), masks: takeBatch(data.masks, train) },
+    validation: { images: takeBatch(data.images, validation), masks: takeBatch(data.masks, validation) },
   };
 }
 
@@ -166,12 +156,15 @@ export async function fitBatches(
   const inMemoryOnly = ['schedule', 'augment', 'validationSplit', 'checkpoint', 'resumeFrom', 'earlyStopping', 'shuffle'] as const;
   const refused = inMemoryOnly.find((key) => options[key] !== undefined);
   if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
-  const { epochs, batchSize, loss: lossSpec, ...stepOptions } = checkFitOptions(options);
+  const forNative = checkFitOptions(options);
+  const { epochs, batchSize } = native.checkFitOptions(forNative);
+  const { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss } = forNative;
+  const stepOptions = { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss };
   const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
   const { signal } = options;
   const history: History = [];
   let step = 0;
-  for (let epoch = 1; epoch <= (epochs ?? nativeDefaults.fit.epochs); epoch++) {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     const started = performance.now();
     let lossSum = 0;
     let seen = 0;
@@ -179,7 +172,7 @@ export async function fitBatches(
     for await (const batch of source) {
       signal?.throwIfAborted();
       const { images, masks } = checkTrainingData(batch, `batch ${step + 1}`, config.inChannels);
-      const result = await model.trainStep(images, masks, { ...stepOptions, loss: lossSpec });
+      const result = await model.trainStep(images, masks, stepOptions);
       const { loss } = result;
       lr = result.lr;
       lossSum += loss * images.shape[0];
@@ -188,7 +181,7 @@ export async function fitBatches(
     }
     if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
     const trainSeconds = (performance.now() - started) / 1000;
-    const scores = validation ? await model.evaluate(validation, { loss: lossSpec, batchSize }) : undefined;
+    const scores = validation ? await model.evaluate(validation, { loss, batchSize }) : undefined;
     const logs = {
       epoch,
       loss: lossSum / seen,

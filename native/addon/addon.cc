@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));
+  exports.Set("checkFitOptions", Napi::Function::New(env, CheckFitOptions, "checkFitOptions"));
   return exports;
 }
 

@@ -1,3 +1,4 @@
+#include "addon/js_errors.h"
 #include "addon/option_fields.h"
 #include "core/options/range.h"
 
@@ -45,8 +46,7 @@ ScheduleOptions readSchedule(OptionReader& reader) {
   } else if (!value.IsUndefined()) {
     OptionReader nested(value, path);
     if (!nested.has("name"))
-      throwTypeError(value.Env(), path + ".name", range::choices({"constant", "plateau", "cosine", "poly"}),
-                     nested.take("name"));
+      throwTypeError(value.Env(), path + ".name", range::choices(scheduleNames()), nested.take("name"));
     nested.read("name", schedule.name);
     readFields(nested, schedule, kScheduleFields);
     nested.finish();
@@ -116,6 +116,16 @@ TrainStepOptions trainStepOptionsFromJs(const Napi::Value& value) {
 
 EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value) {
   return lossAndFields<EvaluateOptions>(value, {{"batchSize", &EvaluateOptions::batchSize}}, nullptr);
+}
+
+Napi::Value CheckFitOptions(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const auto options = fitOptionsFromJs(info[0]);
+    auto result = Napi::Object::New(info.Env());
+    result.Set("epochs", static_cast<double>(options.epochs));
+    result.Set("batchSize", static_cast<double>(options.batchSize));
+    return result;
+  });
 }
 
 }  // namespace unet::js

@@ -43,6 +43,10 @@ std::optional<LossSpec> lossFromJs(const Napi::Value& value, const std::string& 
 
 OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Value& value);
 
+// checkFitOptions(options): { epochs, batchSize } as fit would use them; for the loop over batches that JS drives
+// (lib/training/fit.ts fitBatches), which needs fit's checks but not the native loop.
+Napi::Value CheckFitOptions(const Napi::CallbackInfo& info);
+
 // defaults(): every option's default as the core has it, for lib/ to show (defaultAugment, defaultLoss) and for
 // the test that compares them with the documentation.
 Napi::Value Defaults(const Napi::CallbackInfo& info);
