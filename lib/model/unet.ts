@@ -91,10 +91,13 @@ export class UNet {
   readonly #batcher = new PredictBatcher();
   // A copy kept on this thread: the native history changes on the compute thread while fit runs.
   #history: History;
+  // Fixed at creation: read from the addon once, not on every call that checks its input against it.
+  readonly #config: Readonly<UNetConfig>;
 
   private constructor(nativeModel: NativeModel) {
     this.#native = nativeModel;
     this.#history = nativeModel.history; // no job can run yet: the model was just made
+    this.#config = Object.freeze(nativeModel.config);
   }
 
   /**
@@ -121,7 +124,7 @@ export class UNet {
   }
 
   get config(): UNetConfig {
-    return this.#native.config;
+    return this.#live('config');
   }
 
   get parameterCount(): number {
@@ -291,6 +294,6 @@ export class UNet {
 
   #live(operation: string): UNetConfig {
     if (this.#native.disposed) throw new Error(`${operation}: the model has been disposed`);
-    return this.config;
+    return this.#config;
   }
 }

@@ -64,14 +64,9 @@ void Job::Deliver(Napi::Env env) {
   if (onSettled_) onSettled_();
 }
 
-std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation, std::function<void()> work) {
-  auto task = std::make_unique<Task<Nothing>>(env, std::move(operation),
-                                              [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
-  task->SetWork([work = std::move(work)] {
-    work();
-    return Nothing{};
-  });
-  return task;
+std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation) {
+  return std::make_unique<Task<Nothing>>(env, std::move(operation),
+                                         [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
 }
 
 std::unique_ptr<Task<torch::Tensor>> tensorTask(Napi::Env env, std::string operation) {

@@ -89,8 +89,8 @@ class Task final : public Job {
 
 using Nothing = std::monostate;
 
-// A task that resolves with nothing, not yet queued.
-std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation, std::function<void()> work);
+// A task that resolves with nothing (its work returns Nothing{}), not yet queued.
+std::unique_ptr<Task<Nothing>> actionTask(Napi::Env env, std::string operation);
 
 // Resolves with a number for a 0-d tensor, else with a tensor.
 std::unique_ptr<Task<torch::Tensor>> tensorTask(Napi::Env env, std::string operation);

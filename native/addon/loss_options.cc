@@ -54,8 +54,6 @@ const Fields<TverskyOptions> kTverskyFields = {
 
 namespace {
 
-const std::initializer_list<const char*> kLossNames = {"dice", "diceCe", "bce", "crossEntropy", "focal", "tversky"};
-
 // Every loss but diceCe has a reduction; diceCe's is its Dice term's.
 template <typename Options>
 Options readWithReduction(OptionReader& reader, const Fields<Options>& fields) {
@@ -68,7 +66,7 @@ Options readWithReduction(OptionReader& reader, const Fields<Options>& fields) {
 }
 
 LossSpec readLoss(const std::string& kind, OptionReader& reader, const std::string& kindName) {
-  range::oneOf(kindName, kind, kLossNames);
+  range::oneOf(kindName, kind, lossNames());
   if (kind == "dice") return readWithReduction(reader, kDiceFields);
   if (kind == "diceCe") {
     DiceCeOptions d;
@@ -97,7 +95,7 @@ std::optional<LossSpec> lossFromJs(const Napi::Value& value, const std::string& 
   if (value.IsUndefined()) return std::nullopt;
   OptionReader reader(value, path);
   const auto name = reader.take("name");
-  if (!name.IsString()) throwTypeError(value.Env(), reader.path("name"), range::choices(kLossNames), name);
+  if (!name.IsString()) throwTypeError(value.Env(), reader.path("name"), range::choices(lossNames()), name);
   auto spec = readLoss(name.As<Napi::String>().Utf8Value(), reader, reader.path("name"));
   reader.finish();
   validateLoss(spec, path);

@@ -5,7 +5,6 @@
 #include "addon/option_reader.h"
 #include "addon/options.h"
 #include "core/metrics/metrics.h"
-#include "core/options/range.h"
 
 namespace unet::js {
 
@@ -27,12 +26,11 @@ std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::
   } else if (kind == "confusionMatrix") {
     int64_t classes = 0;
     reader.read("classes", classes);
-    range::integer("classes", classes, 1, 65536);
     task = [=] { return confusionMatrix(pred, target, classes); };
   } else if (kind == "binarize") {
     BinarizeOptions binarizeOptions;
     reader.read("threshold", binarizeOptions.threshold);
-    range::probability(reader.path("threshold"), binarizeOptions.threshold);
+    binarizeOptions.validate();
     task = [=] { return binarize(pred, binarizeOptions.threshold); };
   } else if (kind == "argmax") {
     ArgmaxOptions argmaxOptions;

@@ -155,8 +155,7 @@ Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto model = live("loadStateDict");
-    auto task = std::make_unique<Task<Nothing>>(info.Env(), "loadStateDict",
-                                                [](Napi::Env env, Nothing&) -> Napi::Value { return env.Undefined(); });
+    auto task = actionTask(info.Env(), "loadStateDict");
     auto record = requireObject(info[0], "stateDict");
     TensorMap entries;
     const auto names = record.GetPropertyNames();
@@ -215,7 +214,12 @@ Napi::Value ModelWrap::fileJob(const Napi::CallbackInfo& info, const char* opera
   return guard(info, [&]() -> Napi::Value {
     auto model = live(operation);
     const auto path = requireString(info[0], "path");
-    return enqueue(actionTask(info.Env(), operation, [model, path, action] { ((*model).*action)(path); }).release());
+    auto task = actionTask(info.Env(), operation);
+    task->SetWork([model, path, action] {
+      ((*model).*action)(path);
+      return Nothing{};
+    });
+    return enqueue(task.release());
   });
 }
 

@@ -17,6 +17,11 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 
 }  // namespace
 
+const std::vector<const char*>& lossNames() {
+  static const std::vector<const char*> names = {"dice", "diceCe", "bce", "crossEntropy", "focal", "tversky"};
+  return names;
+}
+
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target) {
   // clang-format off
   return std::visit(Overloaded{

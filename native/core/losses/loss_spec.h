@@ -3,6 +3,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/losses/losses.h"
 
@@ -10,6 +11,9 @@ namespace unet {
 
 using LossSpec =
     std::variant<DiceOptions, DiceCeOptions, BceOptions, CrossEntropyOptions, FocalOptions, TverskyOptions>;
+
+// The losses by name, in LossSpec's order, as options name them.
+const std::vector<const char*>& lossNames();
 
 torch::Tensor computeLoss(const LossSpec& spec, const torch::Tensor& input, const torch::Tensor& target);
 

@@ -190,11 +190,16 @@ torch::Tensor pixelAccuracy(const torch::Tensor& pred, const torch::Tensor& targ
 }
 
 torch::Tensor confusionMatrix(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes) {
+  range::integer("classes", classes, 1, 65536);
   requireSameShape(pred, target);
   torch::Tensor predicted = checkedClassIndices(pred, classes, "pred");
   torch::Tensor truth = checkedClassIndices(target, classes, "target");
   torch::Tensor cells = (truth * classes + predicted).flatten();
   return torch::bincount(cells, {}, classes * classes).reshape({classes, classes});
+}
+
+void BinarizeOptions::validate(const std::string& path) const {
+  range::probability(path + ".threshold", threshold);
 }
 
 torch::Tensor binarize(const torch::Tensor& logits, double threshold) {

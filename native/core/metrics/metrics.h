@@ -34,12 +34,14 @@ torch::Tensor maskIoU(const torch::Tensor& pred, const torch::Tensor& target);
 // Fraction of equal pixels between two class-index (or binary) maps of the same shape; a 0-d tensor.
 torch::Tensor pixelAccuracy(const torch::Tensor& pred, const torch::Tensor& target);
 
-// classes x classes int64 counts: row = target class, column = predicted class.
+// classes x classes int64 counts: row = target class, column = predicted class; classes from 1 to 65536.
 torch::Tensor confusionMatrix(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes);
 
 // sigmoid(logits) >= threshold, as float 0/1 of the same shape.
 struct BinarizeOptions {
   double threshold = 0.5;
+
+  void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
 torch::Tensor binarize(const torch::Tensor& logits, double threshold);
 

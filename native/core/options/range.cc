@@ -60,13 +60,13 @@ void probability(const std::string& name, double value) {
   number(name, value, 0, 1);
 }
 
-std::string choices(std::initializer_list<const char*> allowed) {
+std::string choices(const std::vector<const char*>& allowed) {
   std::string text;
   for (const char* choice : allowed) text += (text.empty() ? "'" : " | '") + std::string(choice) + "'";
   return text;
 }
 
-void oneOf(const std::string& name, const std::string& value, std::initializer_list<const char*> allowed) {
+void oneOf(const std::string& name, const std::string& value, const std::vector<const char*>& allowed) {
   for (const char* choice : allowed) {
     if (value == choice) return;
   }

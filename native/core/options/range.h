@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace unet::range {
 
@@ -23,8 +23,8 @@ void atLeast(const std::string& name, double value, double min);  // [min, Infin
 void probability(const std::string& name, double value);          // [0, 1]
 
 // 'a' | 'b' | 'c', and the check of a name against it.
-std::string choices(std::initializer_list<const char*> allowed);
-void oneOf(const std::string& name, const std::string& value, std::initializer_list<const char*> allowed);
+std::string choices(const std::vector<const char*>& allowed);
+void oneOf(const std::string& name, const std::string& value, const std::vector<const char*>& allowed);
 
 // An enum's values by name, one table serving both directions.
 template <typename Enum>

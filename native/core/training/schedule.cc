@@ -8,8 +8,13 @@
 
 namespace unet {
 
+const std::vector<const char*>& scheduleNames() {
+  static const std::vector<const char*> names = {"constant", "plateau", "cosine", "poly"};
+  return names;
+}
+
 void ScheduleOptions::validate(const std::string& path, bool named) const {
-  range::oneOf(named ? path : path + ".name", name, {"constant", "plateau", "cosine", "poly"});
+  range::oneOf(named ? path : path + ".name", name, scheduleNames());
   range::number(path + ".factor", factor, 0, 1, true, true);
   range::integer(path + ".patience", patience, 0, 1000000);
   range::atLeast(path + ".minLr", minLr, 0);

@@ -4,8 +4,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace unet {
+
+// The schedules by name, as options name them.
+const std::vector<const char*>& scheduleNames();
 
 struct ScheduleOptions {
   std::string name = "constant";  // "constant" | "plateau" | "cosine" | "poly"
