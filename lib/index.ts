@@ -1,6 +1,6 @@
 // torch-unet: U-Net image segmentation for Node.js on libtorch.
 export { UNet } from './model/unet.js';
-export type { UNetOptions, UNetConfig, EvaluateOptions, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './model/unet.js';
+export type { UNetOptions, UNetConfig, EvaluateOptions, ForwardOptions, StateDict, Gradients, Norm, Activation, Upsampling, DeviceName } from './model/unet.js';
 export { defaultLoss } from './ops/loss_spec.js';
 export type { TrainingData, FitOptions, CheckpointOptions } from './training/fit.js';
 export type { TrainStepOptions } from './training/train_step.js';
@@ -14,7 +14,7 @@ export type { BatchingOptions } from './inference/batcher.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';
 export { backendInfo, setThreads } from './runtime/backend.js';
-export type { BackendInfo } from './runtime/backend.js';
+export type { BackendInfo, Precision } from './runtime/backend.js';
 export * as losses from './ops/losses.js';
 export type { LossSpec, LossName } from './ops/loss_spec.js';
 export type {

@@ -76,9 +76,10 @@ describe('documented defaults are the core\'s', () => {
     expect(defaultLoss(3)).toMatchObject({ name: 'diceCe', softmax: true, toOnehotY: true, sigmoid: false });
   });
 
-  it('PredictOptions and TileOptions', () => {
-    const { output, threshold, ...tile } = core.predict;
-    expectDocumented('inference/predict.ts', 'PredictOptions', { output, threshold, tta: 'none', maxPixels: 'none' });
+  it('PredictOptions, TileOptions and ForwardOptions', () => {
+    const { output, threshold, precision, ...tile } = core.predict;
+    expectDocumented('inference/predict.ts', 'PredictOptions', { output, threshold, precision, tta: 'none', maxPixels: 'none' });
+    expectDocumented('model/unet.ts', 'ForwardOptions', core.forward);
     expectDocumented('inference/predict.ts', 'TileOptions', tile);
   });
 

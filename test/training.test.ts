@@ -242,21 +242,6 @@ describe('evaluate', () => {
   });
 });
 
-describe('mixedPrecision', () => {
-  it('is ignored on the CPU with one warning, and the history matches float32 training', async () => {
-    const warnings: string[] = [];
-    const listener = (warning: Error) => void warnings.push(warning.message);
-    process.on('warning', listener);
-    const withFlag = await (await UNet.create(small)).fit(data, { ...quick, mixedPrecision: true });
-    await (await UNet.create(small)).fit(data, { ...quick, mixedPrecision: true });
-    const without = await (await UNet.create(small)).fit(data, quick);
-    await new Promise((resolve) => setImmediate(resolve));
-    process.off('warning', listener);
-    expect(warnings.filter((w) => w.includes('mixedPrecision'))).toHaveLength(1);
-    expect(withFlag.map((e) => e.loss)).toEqual(without.map((e) => e.loss));
-  });
-});
-
 describe('while fit runs', () => {
   it("the model's other operations (forward, predict) wait their turn", async () => {
     const model = await UNet.create(small);

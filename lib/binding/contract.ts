@@ -1,7 +1,7 @@
 // What the native addon offers, as TypeScript sees it: the functions native/addon/addon.cc registers and the model
 // object they make. Options cross as the user gave them: the core checks them and fills every default.
 import type { PredictOptions } from '../inference/predict.js';
-import type { DeviceName, UNetConfig, UNetOptions } from '../model/unet.js';
+import type { DeviceName, EvaluateOptions, ForwardOptions, UNetConfig, UNetOptions } from '../model/unet.js';
 import type { LossSpec } from '../ops/loss_spec.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from '../ops/losses.js';
@@ -26,7 +26,7 @@ export interface NativeModel {
   readonly parameterCount: number;
   readonly device: string;
   readonly disposed: boolean;
-  forward(x: TensorLike): Promise<Tensor>;
+  forward(x: TensorLike, options: ForwardOptions): Promise<Tensor>;
   predict(images: TensorLike, options: NativePredictOptions): Promise<Tensor>;
   /** loss undefined: the model's default loss. */
   gradients(images: TensorLike, targets: TensorLike, loss: LossSpec | undefined): Promise<{ loss: number; gradients: Record<string, Tensor> }>;
@@ -43,7 +43,7 @@ export interface NativeModel {
   ): Promise<{ history: EpochLogs[]; aborted: boolean; batchEvents: number; epochEvents: number }>;
   /** [loss, learning rate] as float64. */
   trainStep(images: TensorLike, masks: TensorLike, options: TrainStepOptions): Promise<Tensor<Float64Array>>;
-  evaluate(images: TensorLike, masks: TensorLike, options: { loss?: LossSpec; batchSize?: number }): Promise<{ loss: number; dice: number | null; iou: number | null }>;
+  evaluate(images: TensorLike, masks: TensorLike, options: EvaluateOptions): Promise<{ loss: number; dice: number | null; iou: number | null }>;
   readonly history: EpochLogs[];
   save(path: string): Promise<void>;
   exportWeights(path: string): Promise<void>;
@@ -56,12 +56,13 @@ export interface NativeDefaults {
   unet: UNetConfig & { device: DeviceName };
   optimizer: string;
   optimizers: Record<'adam' | 'adamw' | 'sgd', { lr: number; weightDecay: number; momentum: number; nesterov: boolean }>;
-  fit: { epochs: number; batchSize: number; schedule: string; gradClip: number; shuffle: boolean; seed: number; mixedPrecision: boolean; checkpointMonitor: string };
+  fit: { epochs: number; batchSize: number; schedule: string; gradClip: number; shuffle: boolean; seed: number; precision: string; checkpointMonitor: string };
   schedule: { factor: number; patience: number; minLr: number };
-  trainStep: { gradClip: number };
-  evaluate: { batchSize: number };
+  trainStep: { gradClip: number; precision: string };
+  evaluate: { batchSize: number; precision: string };
+  forward: { precision: string };
   defaultLoss(classes: number): LossSpec;
-  predict: { output: string; threshold: number; overlap: number; blend: string; sigmaScale: number };
+  predict: { output: string; threshold: number; overlap: number; blend: string; sigmaScale: number; precision: string };
   augment: Required<AugmentOptions>;
   augmentTrue: Required<AugmentOptions>;
   losses: Record<LossSpec['name'], Record<string, unknown>>;

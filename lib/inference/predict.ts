@@ -3,6 +3,7 @@
 import type { BatchingOptions } from './batcher.js';
 import type { NativePredictOptions } from '../binding/contract.js';
 import { checkOptions, integer, number, type Check } from '../validate.js';
+import type { Precision } from '../runtime/backend.js';
 
 export interface TileOptions {
   /** Side of the square window, at least 2^depth. */
@@ -26,6 +27,8 @@ export interface PredictOptions {
   tta?: 'flips';
   /** Refuse calls of more than this many pixels (N x H x W), at least 1. Default none (no limit). */
   maxPixels?: number;
+  /** Of the network ('bf16': bf16 weights and activations, fp32 logits); tiling, blending and TTA run in fp32. Default 'fp32'. */
+  precision?: Precision;
   /**
    * Coalesce concurrent calls with the same options and image size into batches of up to `maxBatch` images,
    * waiting at most `maxDelayMs` for more (dynamic batching); each caller gets its own result.

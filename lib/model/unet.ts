@@ -7,6 +7,7 @@ import { checkPath } from '../files.js';
 import { PredictBatcher } from '../inference/batcher.js';
 import { splitPredictOptions, type PredictOptions } from '../inference/predict.js';
 import type { LossSpec } from '../ops/loss_spec.js';
+import type { Precision } from '../runtime/backend.js';
 import { checkImages, checkTargets, checkTensor, type Tensor, type TensorLike } from '../tensor.js';
 import {
   checkFitOptions,
@@ -70,6 +71,13 @@ export interface EvaluateOptions {
   loss?: LossSpec;
   /** Images a forward pass. Default 8. */
   batchSize?: number;
+  /** Of the forward passes (the loss is computed in fp32). Default 'fp32'. */
+  precision?: Precision;
+}
+
+export interface ForwardOptions {
+  /** 'bf16': PyTorch's forward under autocast, logits returned as fp32. Default 'fp32'. */
+  precision?: Precision;
 }
 
 /** Parameters and buffers by name; the names are those of the PyTorch reference (test/reference/unet.py). */
@@ -82,8 +90,6 @@ export interface Gradients {
 }
 
 const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'");
-
-let mixedPrecisionWarned = false;
 
 
 export class UNet {
@@ -140,10 +146,10 @@ export class UNet {
     return this.#native.disposed;
   }
 
-  /** Logits N x classes x H x W (float32) for NCHW images, in eval mode. */
-  async forward(x: TensorLike): Promise<Tensor<Float32Array>> {
+  /** Logits N x classes x H x W (float32) for NCHW images, in eval mode, through the module as PyTorch runs it. */
+  async forward(x: TensorLike, options: ForwardOptions = {}): Promise<Tensor<Float32Array>> {
     const images = checkImages(x, 'x', this.#live('forward').inChannels);
-    return (await this.#native.forward(images)) as Tensor<Float32Array>;
+    return (await this.#native.forward(images, options)) as Tensor<Float32Array>;
   }
 
   /**
@@ -194,10 +200,6 @@ export class UNet {
     let training = { images, masks };
     if (options.validationSplit !== undefined) {
       ({ train: training, validation } = splitTrainingData(training, options.validationSplit, options.seed ?? nativeDefaults.fit.seed));
-    }
-    if (options.mixedPrecision && !this.device.startsWith('cuda') && !mixedPrecisionWarned) {
-      mixedPrecisionWarned = true;
-      process.emitWarning('torch-unet: mixedPrecision applies to CUDA only; training on the CPU in float32');
     }
     const { signal } = options;
     signal?.throwIfAborted();

@@ -1,5 +1,13 @@
-// What libtorch runs on: version, CUDA devices, threads, BLAS.
+// What libtorch runs on: version, CUDA devices, threads, BLAS, the CPU's bf16; and the precisions it computes in.
 import { native } from '../binding/loader.js';
+
+/**
+ * The number format of the network. 'fp32' everywhere. 'bf16' is mixed precision: convolutions in bf16, weights,
+ * optimiser state, losses and the logits returned in fp32; on the CPU it needs native bf16 (AVX512-BF16 or AMX,
+ * see backendInfo().cpuBf16) and is refused without it. 'fp16': CUDA only, predict and forward only. 'auto':
+ * bf16 on a CPU with native bf16, else fp32 (backendInfo().autoPrecision).
+ */
+export type Precision = 'fp32' | 'bf16' | 'fp16' | 'auto';
 
 export interface BackendInfo {
   /** libtorch version, e.g. "1.13.0". */
@@ -15,6 +23,8 @@ export interface BackendInfo {
   cpuBf16: boolean;
   /** Whether it has AMX tiles with bf16 (Sapphire Rapids and later). */
   cpuAmx: boolean;
+  /** What precision 'auto' picks on the CPU. */
+  autoPrecision: 'bf16' | 'fp32';
 }
 
 export function backendInfo(): BackendInfo {

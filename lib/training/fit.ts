@@ -5,6 +5,7 @@ import { native } from '../binding/loader.js';
 import type { NativeFitOptions } from '../binding/contract.js';
 import { splitIndices } from '../data/dataset.js';
 import type { LossSpec } from '../ops/loss_spec.js';
+import type { Precision } from '../runtime/backend.js';
 import { checkImages, checkTensor, shapeText, takeBatch, type TensorLike } from '../tensor.js';
 import { number, typeError } from '../validate.js';
 import type { AugmentOptions } from './augment.js';
@@ -43,8 +44,8 @@ export interface FitOptions extends OptimizerOptions {
   shuffle?: boolean;
   /** Seeds the split, the shuffling, augmentation and dropout: on CPU the same seed gives the same history. Default 0. */
   seed?: number;
-  /** bf16 autocast of the forward pass on CUDA (the loss stays float32). On CPU it is ignored with one warning. Default false. */
-  mixedPrecision?: boolean;
+  /** Of training and validation: 'bf16' (or 'auto') is mixed precision, as PyTorch's autocast; 'fp16' is refused. Default 'fp32'. */
+  precision?: Precision;
   /** true (defaultAugment), false or chosen transforms. Default false. */
   augment?: boolean | AugmentOptions;
   validation?: TrainingData;
@@ -158,8 +159,8 @@ export async function fitBatches(
   if (refused) throw new TypeError(`options.${refused}: not supported when fit reads batches from an async iterable; pass in-memory data`);
   const forNative = checkFitOptions(options);
   const { epochs, batchSize } = native.checkFitOptions(forNative);
-  const { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss } = forNative;
-  const stepOptions = { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss };
+  const { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss, precision } = forNative;
+  const stepOptions = { optimizer, lr: stepLr, weightDecay, momentum, nesterov, gradClip, loss, precision };
   const validation = options.validation && checkTrainingData(options.validation, 'options.validation', config.inChannels);
   const { signal } = options;
   const history: History = [];
@@ -181,7 +182,7 @@ export async function fitBatches(
     }
     if (seen === 0) throw new RangeError('data: the async iterable gave no batch');
     const trainSeconds = (performance.now() - started) / 1000;
-    const scores = validation ? await model.evaluate(validation, { loss, batchSize }) : undefined;
+    const scores = validation ? await model.evaluate(validation, { loss, batchSize, precision }) : undefined;
     const logs = {
       epoch,
       loss: lossSum / seen,

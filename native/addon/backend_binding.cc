@@ -22,6 +22,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     result.Set("blas", Napi::String::New(env, backend.blas));
     result.Set("cpuBf16", Napi::Boolean::New(env, backend.cpuBf16));
     result.Set("cpuAmx", Napi::Boolean::New(env, backend.cpuAmx));
+    result.Set("autoPrecision", Napi::String::New(env, backend.autoPrecision));
     return result;
   });
 }

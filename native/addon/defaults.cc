@@ -47,10 +47,18 @@ Napi::Value Defaults(const Napi::CallbackInfo& info) {
   auto fitDefaults = toJs(env, fit, kFitFields);
   fitDefaults.Set("schedule", fit.schedule.name);
   fitDefaults.Set("checkpointMonitor", fit.checkpointMonitor);
+  fitDefaults.Set("precision", precisionName(fit.precision));
   result.Set("fit", fitDefaults);
   result.Set("schedule", toJs(env, fit.schedule, kScheduleFields));
-  result.Set("trainStep", toJs<TrainStepOptions>(env, {}, {{"gradClip", &TrainStepOptions::gradClip}}));
-  result.Set("evaluate", toJs<EvaluateOptions>(env, {}, {{"batchSize", &EvaluateOptions::batchSize}}));
+  auto trainStep = toJs<TrainStepOptions>(env, {}, {{"gradClip", &TrainStepOptions::gradClip}});
+  trainStep.Set("precision", precisionName(TrainStepOptions().precision));
+  result.Set("trainStep", trainStep);
+  auto evaluate = toJs<EvaluateOptions>(env, {}, {{"batchSize", &EvaluateOptions::batchSize}});
+  evaluate.Set("precision", precisionName(EvaluateOptions().precision));
+  result.Set("evaluate", evaluate);
+  auto forward = Napi::Object::New(env);
+  forward.Set("precision", precisionName(kDefaultPrecision));
+  result.Set("forward", forward);
   result.Set("defaultLoss", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                const double classes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 1;
                return diceCeToJs(info.Env(), defaultLoss(static_cast<int64_t>(classes)));
@@ -62,6 +70,7 @@ Napi::Value Defaults(const Napi::CallbackInfo& info) {
   predictDefaults.Delete("size");  // a tile's size has no default: it is required
   predictDefaults.Set("output", predictOutputName(predict.output));
   predictDefaults.Set("blend", tileBlendName(predict.blend));
+  predictDefaults.Set("precision", precisionName(predict.precision));
   result.Set("predict", predictDefaults);
 
   result.Set("augment", toJs(env, AugmentOptions(), kAugmentFields));

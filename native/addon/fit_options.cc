@@ -20,7 +20,7 @@ const Fields<ScheduleOptions> kScheduleFields = {
 const Fields<FitOptions> kFitFields = {
     {"epochs", &FitOptions::epochs},     {"batchSize", &FitOptions::batchSize},
     {"gradClip", &FitOptions::gradClip}, {"shuffle", &FitOptions::shuffle},
-    {"seed", &FitOptions::seed},         {"mixedPrecision", &FitOptions::mixedPrecision},
+    {"seed", &FitOptions::seed},
 };
 
 namespace {
@@ -69,6 +69,7 @@ FitOptions fitOptionsFromJs(const Napi::Value& value) {
   OptionReader reader(value, "options");
   FitOptions f;
   readFields(reader, f, kFitFields);
+  readPrecision(reader, f.precision);
   f.optimizer = readOptimizer(reader);
   f.schedule = readSchedule(reader);
   f.loss = lossFromJs(reader.take("loss"), reader.path("loss"));
@@ -111,11 +112,15 @@ Options lossAndFields(const Napi::Value& value, const Fields<Options>& fields, v
 TrainStepOptions trainStepOptionsFromJs(const Napi::Value& value) {
   return lossAndFields<TrainStepOptions>(
       value, {{"gradClip", &TrainStepOptions::gradClip}},
-      [](OptionReader& reader, TrainStepOptions& t) { t.optimizer = readOptimizer(reader); });
+      [](OptionReader& reader, TrainStepOptions& t) {
+        t.optimizer = readOptimizer(reader);
+        readPrecision(reader, t.precision);
+      });
 }
 
 EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value) {
-  return lossAndFields<EvaluateOptions>(value, {{"batchSize", &EvaluateOptions::batchSize}}, nullptr);
+  return lossAndFields<EvaluateOptions>(value, {{"batchSize", &EvaluateOptions::batchSize}},
+                                        [](OptionReader& reader, EvaluateOptions& e) { readPrecision(reader, e.precision); });
 }
 
 Napi::Value CheckFitOptions(const Napi::CallbackInfo& info) {

@@ -102,7 +102,8 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
     auto model = live("forward");
     auto task = tensorTask(info.Env(), "forward");
     auto x = task->Borrow(tensorFromJs(info[0], "x"));
-    task->SetWork([model, x] { return model->forward(x); });
+    const auto precision = forwardOptionsFromJs(info[1]);
+    task->SetWork([model, x, precision] { return model->forward(x, precision); });
     return enqueue(task.release());
   });
 }

@@ -2,7 +2,7 @@
 // reads with an OptionReader (a wrong type or an unknown key is a TypeError naming the option), leaves what the
 // user left out at the core's default, and has the core check the ranges. One file each, named after the
 // options it reads: unet_options.cc, fit_options.cc, augment_options.cc, predict_options.cc, loss_options.cc,
-// metric_options.cc; defaults.cc shows every default.
+// metric_options.cc, precision_options.cc; defaults.cc shows every default.
 #pragma once
 
 #include <napi.h>
@@ -12,10 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "addon/option_reader.h"
 #include "core/inference/predict.h"
 #include "core/losses/loss_spec.h"
 #include "core/metrics/metrics.h"
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 #include "core/training/augment.h"
 #include "core/training/evaluate.h"
 #include "core/training/fit.h"
@@ -35,6 +37,10 @@ EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value);
 AugmentOptions augmentOptionsFromJs(const Napi::Value& value, const std::string& path);
 
 PredictOptions predictOptionsFromJs(const Napi::Value& value);
+
+// options.precision ('fp32' | 'bf16' | 'fp16' | 'auto'), left as it is when absent; forward's { precision }.
+void readPrecision(OptionReader& reader, Precision& precision);
+Precision forwardOptionsFromJs(const Napi::Value& value);
 
 // A loss by kind with its options (losses.*), and a loss spec { name, ...options } or undefined (training).
 LossSpec lossSpecFromJs(const std::string& kind, const Napi::Value& options, const std::string& kindName,

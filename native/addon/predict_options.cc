@@ -33,6 +33,7 @@ PredictOptions predictOptionsFromJs(const Napi::Value& value) {
   if (!tta.empty()) range::oneOf(reader.path("tta"), tta, {"flips"});
   p.ttaFlips = tta == "flips";
   reader.read("maxPixels", p.maxPixels);
+  readPrecision(reader, p.precision);
   reader.finish();
   p.validate();
   return p;

@@ -5,8 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <type_traits>
+
+#include "core/runtime/autocast.h"
 
 namespace unet {
 
@@ -53,11 +57,30 @@ torch::Tensor channelsLast(const torch::Tensor& x) {
   return torch::empty_strided(x.sizes(), strides, x.options()).copy_(x);
 }
 
-// The pixels of a channels-last float tensor: N x H x W x C in memory.
-float* pixelsOf(const torch::Tensor& x) {
-  TORCH_CHECK(x.scalar_type() == torch::kFloat32 && x.is_contiguous(torch::MemoryFormat::ChannelsLast),
-              "InferenceNet: expected a channels-last float tensor");
-  return x.data_ptr<float>();
+// Activations are fp32 (float) or bf16, whose values the kernels below only copy and compare: they hold them as
+// their bits (uint16_t), which the compiler vectorises where it would not c10::BFloat16's conversions.
+using Bf16Bits = uint16_t;
+
+inline float widen(Bf16Bits bits) {  // bf16 is the top half of an fp32
+  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof value);
+  return value;
+}
+
+// The pixels of a channels-last tensor: N x H x W x C in memory.
+template <typename T>
+T* pixelsOf(const torch::Tensor& x) {
+  constexpr auto type = std::is_same_v<T, float> ? torch::kFloat32 : torch::kBFloat16;
+  TORCH_CHECK(x.scalar_type() == type && x.is_contiguous(torch::MemoryFormat::ChannelsLast),
+              "InferenceNet: expected a channels-last ", type, " tensor, got ", x.scalar_type());
+  return static_cast<T*>(x.data_ptr());
+}
+
+// Calls body(T{}) with T the activations' element type: float or Bf16Bits.
+template <typename Body>
+torch::Tensor byElement(const torch::Tensor& x, Body body) {
+  return x.scalar_type() == torch::kBFloat16 ? body(Bf16Bits{}) : body(float{});
 }
 
 // Rows a task of the kernels below: libtorch's grain size in elements, so that small images run on the calling
@@ -74,26 +97,43 @@ inline void maxOfFour(const float* __restrict a, const float* __restrict b, cons
   }
 }
 
+// The same in bf16: compared as fp32; the maximum is one of the four, so its top half is its bf16 exactly.
+inline void maxOfFour(const Bf16Bits* __restrict a, const Bf16Bits* __restrict b, const Bf16Bits* __restrict c,
+                      const Bf16Bits* __restrict d, Bf16Bits* __restrict out, int64_t channels) {
+  for (int64_t channel = 0; channel < channels; ++channel) {
+    const float largest = std::max(std::max(widen(a[channel]), widen(b[channel])),
+                                   std::max(widen(c[channel]), widen(d[channel])));
+    uint32_t bits;
+    std::memcpy(&bits, &largest, sizeof bits);
+    out[channel] = static_cast<Bf16Bits>(bits >> 16);
+  }
+}
+
 // 2x2 max pooling, stride 2, of a channels-last tensor (no pooling indices, unlike libtorch's).
-torch::Tensor maxPool(const torch::Tensor& x) {
+template <typename T>
+torch::Tensor maxPoolOf(const torch::Tensor& x) {
   const int64_t images = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
   auto pooled = torch::empty({images, channels, height / 2, width / 2},
                              x.options().memory_format(torch::MemoryFormat::ChannelsLast));
-  const float* source = pixelsOf(x);
-  float* output = pixelsOf(pooled);
+  const T* source = pixelsOf<T>(x);
+  T* output = pixelsOf<T>(pooled);
   at::parallel_for(0, images * (height / 2), rowsPerTask(2 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {  // a row of the output: two rows of the input
-      const float* top = source + 2 * row * width * channels;
-      const float* bottom = top + width * channels;
-      float* out = output + row * (width / 2) * channels;
+      const T* top = source + 2 * row * width * channels;
+      const T* bottom = top + width * channels;
+      T* out = output + row * (width / 2) * channels;
       for (int64_t column = 0; column < width; column += 2, out += channels) {
-        const float* a = top + column * channels;
-        const float* c = bottom + column * channels;
+        const T* a = top + column * channels;
+        const T* c = bottom + column * channels;
         maxOfFour(a, a + channels, c, c + channels, out, channels);
       }
     }
   });
   return pooled;
+}
+
+torch::Tensor maxPool(const torch::Tensor& x) {
+  return byElement(x, [&](auto element) { return maxPoolOf<decltype(element)>(x); });
 }
 
 // GCC and clang turn a loop that copies floats into a call to memmove: here a call for every pixel (64 bytes at 16
@@ -108,10 +148,11 @@ torch::Tensor maxPool(const torch::Tensor& x) {
 
 // One row of torch.cat([skip, upsampled], 1), channels-last: each pixel's C skip channels, then its C upsampled
 // ones. The upsampled channels of pixel x are at up + (x / group) * groupStride + (x % group) * C.
-UNET_INLINE_COPIES void concatenateRow(const float* __restrict skip, const float* __restrict up, int64_t width,
-                                       int64_t channels, int64_t group, int64_t groupStride, float* __restrict out) {
+template <typename T>
+UNET_INLINE_COPIES void concatenateRow(const T* __restrict skip, const T* __restrict up, int64_t width,
+                                       int64_t channels, int64_t group, int64_t groupStride, T* __restrict out) {
   for (int64_t x = 0; x < width; ++x, skip += channels, out += 2 * channels) {
-    const float* upsampled = up + (x / group) * groupStride + (x % group) * channels;
+    const T* upsampled = up + (x / group) * groupStride + (x % group) * channels;
     for (int64_t channel = 0; channel < channels; ++channel) out[channel] = skip[channel];
     for (int64_t channel = 0; channel < channels; ++channel) out[channels + channel] = upsampled[channel];
   }
@@ -120,13 +161,13 @@ UNET_INLINE_COPIES void concatenateRow(const float* __restrict skip, const float
 // torch.cat([skip, upsampled], 1), channels-last, written pixel by pixel in one pass, so that each cache line of
 // the result is written whole, once. `upsampledRow(image, y)` points to the upsampled channels of the row's first
 // pixel; `group` and `groupStride` place the others (see concatenateRow).
-template <typename UpsampledRow>
+template <typename T, typename UpsampledRow>
 torch::Tensor concatenate(const torch::Tensor& skip, UpsampledRow upsampledRow, int64_t group, int64_t groupStride) {
   const int64_t images = skip.size(0), channels = skip.size(1), height = skip.size(2), width = skip.size(3);
   auto joined = torch::empty({images, 2 * channels, height, width},
                              skip.options().memory_format(torch::MemoryFormat::ChannelsLast));
-  const float* source = pixelsOf(skip);
-  float* target = pixelsOf(joined);
+  const T* source = pixelsOf<T>(skip);
+  T* target = pixelsOf<T>(joined);
   at::parallel_for(0, images * height, rowsPerTask(4 * width * channels), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       concatenateRow(source + row * width * channels, upsampledRow(row / height, row % height), width, channels, group,
@@ -140,20 +181,28 @@ torch::Tensor concatenate(const torch::Tensor& skip, UpsampledRow upsampledRow, 
 // channels-last) holds at each pixel the C channels of its 2x2 output pixels in (row, column, channel) order, so
 // an output row's pixels come in pairs, 2C channels a quad.
 torch::Tensor concatenateQuads(const torch::Tensor& skip, const torch::Tensor& quads) {
-  const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
-  const float* source = pixelsOf(quads);
-  const auto upsampledRow = [=](int64_t image, int64_t y) {
-    return source + ((image * (height / 2) + y / 2) * (width / 2) * 4 + (y % 2) * 2) * channels;
-  };
-  return concatenate(skip, upsampledRow, 2, 4 * channels);
+  return byElement(skip, [&](auto element) {
+    using T = decltype(element);
+    const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+    const T* source = pixelsOf<T>(quads);
+    const auto upsampledRow = [=](int64_t image, int64_t y) {
+      return source + ((image * (height / 2) + y / 2) * (width / 2) * 4 + (y % 2) * 2) * channels;
+    };
+    return concatenate<T>(skip, upsampledRow, 2, 4 * channels);
+  });
 }
 
 // The concatenation with an upsampled tensor (N x C x H x W channels-last).
 torch::Tensor concatenateUpsampled(const torch::Tensor& skip, const torch::Tensor& upsampled) {
-  const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
-  const float* source = pixelsOf(upsampled);
-  const auto upsampledRow = [=](int64_t image, int64_t y) { return source + (image * height + y) * width * channels; };
-  return concatenate(skip, upsampledRow, 1, channels);
+  return byElement(skip, [&](auto element) {
+    using T = decltype(element);
+    const int64_t channels = skip.size(1), height = skip.size(2), width = skip.size(3);
+    const T* source = pixelsOf<T>(upsampled);
+    const auto upsampledRow = [=](int64_t image, int64_t y) {
+      return source + (image * height + y) * width * channels;
+    };
+    return concatenate<T>(skip, upsampledRow, 1, channels);
+  });
 }
 
 // Activations of this many pixels a chunk (N x H x W) stay in the caches and below glibc's mmap threshold, so
@@ -195,12 +244,13 @@ UNet foldForInference(UNet& model) {
   return twin;
 }
 
-InferenceNet::InferenceNet(UNet& model) : twin_(foldForInference(model)) {
+InferenceNet::InferenceNet(UNet& model, Precision precision)
+    : twin_(foldForInference(model)), precision_(precision) {
   const auto& options = twin_->options();
   const auto weight = twin_->parameters().front();
   const bool supported = weight.device().is_cpu() && weight.scalar_type() == torch::kFloat32 &&
                          options.norm == Norm::None && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() &&
-                         prepackedOps() != nullptr;
+                         prepackedOps() != nullptr && precision != Precision::Fp16;
   if (!supported) return;
   try {
     prepack();
@@ -216,8 +266,9 @@ InferenceNet::PackedConv InferenceNet::pack(const torch::Tensor& weight, const t
                                             bool relu) const {
   torch::NoGradGuard noGrad;
   const int64_t padding = weight.size(2) / 2;
-  // Channels-last weights: oneDNN lays them out for channels-last activations.
-  torch::jit::Stack stack{channelsLast(weight.detach()),
+  // Channels-last weights: oneDNN lays them out for channels-last activations. In bf16 the weights are rounded
+  // once here (after batch norm was folded into them in fp32); the bias stays fp32, as oneDNN adds it in fp32.
+  torch::jit::Stack stack{channelsLast(weight.detach().to(dtypeOf(precision_))),
                           bias.detach().contiguous(),
                           std::vector<int64_t>{1, 1},
                           std::vector<int64_t>{padding, padding},
@@ -288,7 +339,8 @@ torch::Tensor InferenceNet::up(const PackedUp& block, const torch::Tensor& x, co
 }
 
 torch::Tensor InferenceNet::forwardPacked(const torch::Tensor& x) const {
-  auto y = doubleConv(inc_, channelsLast(x));
+  // In bf16 the activations stay bf16 from the first convolution to the logits, which come back as fp32.
+  auto y = doubleConv(inc_, channelsLast(x).to(dtypeOf(precision_)));
   std::vector<torch::Tensor> skips;
   skips.reserve(downs_.size());
   for (const auto& down : downs_) {
@@ -299,11 +351,14 @@ torch::Tensor InferenceNet::forwardPacked(const torch::Tensor& x) const {
     y = up(block, y, skips.back());
     skips.pop_back();
   }
-  return run(head_, y);
+  return run(head_, y).to(torch::kFloat32);
 }
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& x) {
-  if (!prepacked_) return twin_->forward(x);
+  if (!prepacked_) {
+    Autocast autocast(x.device(), precision_);
+    return twin_->forward(x).to(torch::kFloat32);
+  }
   return forwardAtMultiple(x, twin_->sizeMultiple(), [this](const torch::Tensor& aligned) {
     const int64_t images = aligned.size(0), height = aligned.size(2), width = aligned.size(3);
     const int64_t chunk = std::max<int64_t>(1, kChunkPixels / (height * width));

@@ -6,6 +6,7 @@
 //   same pass that copies the skip connection; a batch runs in chunks
 //   of about one 256x256 image, whose activations stay in cache and in memory the allocator reuses;
 // - elsewhere (CUDA, instance norm, no oneDNN): the folded twin runs as a plain UNet.
+// - in bf16 on the oneDNN path, the same network with bf16 weights and activations (fp32 bias and logits).
 #pragma once
 
 #include <torch/torch.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 
 namespace unet {
 
@@ -23,13 +25,16 @@ UNet foldForInference(UNet& model);
 
 class InferenceNet {
  public:
-  explicit InferenceNet(UNet& model);
+  // precision: resolved (not 'auto'). bf16 on the oneDNN path: bf16 weights and activations, fp32 bias and
+  // logits; elsewhere bf16 or fp16 run the twin under autocast.
+  InferenceNet(UNet& model, Precision precision);
 
-  // As UNet::forward: N x inChannels x H x W (H, W >= 2^depth) -> N x classes x H x W logits.
+  // As UNet::forward: N x inChannels x H x W (H, W >= 2^depth) -> N x classes x H x W fp32 logits.
   // Call under inference mode.
   torch::Tensor forward(const torch::Tensor& x);
 
   const UNetOptions& options() const { return twin_->options(); }
+  Precision precision() const { return precision_; }
 
  private:
   struct PackedConv {
@@ -52,6 +57,7 @@ class InferenceNet {
   torch::Tensor forwardPacked(const torch::Tensor& x) const;  // height and width multiples of 2^depth
 
   UNet twin_{nullptr};
+  Precision precision_;
   bool prepacked_ = false;
   PackedDoubleConv inc_;
   std::vector<PackedDoubleConv> downs_;

@@ -1,6 +1,7 @@
 #include "core/model/model.h"
 
 #include "core/io/checkpoint.h"
+#include "core/runtime/autocast.h"
 #include "core/training/masks.h"
 #include "core/training/step.h"
 
@@ -58,11 +59,13 @@ std::shared_ptr<Model> Model::load(const std::string& path, torch::Device device
   return model;
 }
 
-torch::Tensor Model::forward(const torch::Tensor& images) {
+torch::Tensor Model::forward(const torch::Tensor& images, Precision precision) {
   c10::InferenceMode inference;
   checkImages(*module_, images, "x");
+  precision = resolvePrecision(precision, device_, "options.precision");
   module_->eval();
-  return module_->forward(images.to(device_, torch::kFloat32));
+  Autocast autocast(device_, precision);
+  return module_->forward(images.to(device_, torch::kFloat32)).to(torch::kFloat32);
 }
 
 torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& options) {
@@ -72,8 +75,10 @@ torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& 
     throw std::invalid_argument("options.tile.size: expected at least 2^depth = " + std::to_string(minimum) + ", got " +
                                 std::to_string(options.tileSize));
   }
-  if (!inference_) inference_ = std::make_unique<InferenceNet>(module_);
-  return unet::predict(*inference_, images.to(device_, torch::kFloat32), options);
+  const auto precision = resolvePrecision(options.precision, device_, "options.precision");
+  auto& net = inference_[precision];
+  if (!net) net = std::make_unique<InferenceNet>(module_, precision);
+  return unet::predict(*net, images.to(device_, torch::kFloat32), options);
 }
 
 Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& targets,
@@ -107,8 +112,9 @@ Evaluation Model::evaluate(const torch::Tensor& images, const torch::Tensor& mas
   options.validate();
   const auto x = images.to(device_, torch::kFloat32);
   checkImages(*module_, x, "images");
+  const auto precision = resolvePrecision(options.precision, device_, "options.precision");
   return unet::evaluate(module_, x, prepareMasks(masks, options_.classes, x, "masks"),
-                        options.loss.value_or(defaultLoss(options_.classes)), options.batchSize);
+                        options.loss.value_or(defaultLoss(options_.classes)), options.batchSize, precision);
 }
 
 std::map<std::string, torch::Tensor> Model::stateDict() {

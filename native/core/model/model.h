@@ -18,6 +18,7 @@
 #include "core/inference/predict.h"
 #include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 #include "core/training/evaluate.h"
 #include "core/training/fit.h"
 #include "core/training/progress.h"
@@ -43,8 +44,9 @@ class Model {
   int64_t parameterCount() const { return parameterCount_; }
   const std::vector<EpochRecord>& history() const { return progress_.history; }
 
-  // Logits in eval mode, through the module itself (bit for bit PyTorch's forward).
-  torch::Tensor forward(const torch::Tensor& images);
+  // Logits in eval mode, through the module itself: in fp32 bit for bit PyTorch's forward; in bf16 (fp16) PyTorch's
+  // forward under autocast, logits returned as fp32.
+  torch::Tensor forward(const torch::Tensor& images, Precision precision = kDefaultPrecision);
   // Through the inference net: folded batch norm, prepacked convolutions; tiling and TTA as asked.
   torch::Tensor predict(const torch::Tensor& images, const PredictOptions& options);
   // The model is left exactly as it was: batch-norm statistics are restored, gradients cleared.
@@ -62,14 +64,14 @@ class Model {
 
  private:
   Model(UNet module, torch::Device device);
-  void weightsChanged() { inference_.reset(); }
+  void weightsChanged() { inference_.clear(); }
 
   UNet module_;
   UNetOptions options_;
   torch::Device device_;
   int64_t parameterCount_;
   TrainingProgress progress_;
-  std::unique_ptr<InferenceNet> inference_;  // made on first predict
+  std::map<Precision, std::unique_ptr<InferenceNet>> inference_;  // made on a precision's first predict
 };
 
 }  // namespace unet

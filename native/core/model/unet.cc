@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/options/range.h"
+#include "core/runtime/autocast.h"
 
 namespace unet {
 
@@ -145,10 +146,28 @@ UpImpl::UpImpl(int64_t inChannels, int64_t outChannels, Upsampling upsampling, N
 }
 
 torch::Tensor UpImpl::upsample(const torch::Tensor& x) {
-  if (upsampling_ == Upsampling::Transposed) return transposed_->forward(x);
+  if (upsampling_ == Upsampling::Transposed) {
+    // Under CPU autocast, libtorch runs conv_transpose2d in fp32 (its bf16 kernel in 1.13 fails on valid input),
+    // and the fp32 result makes the concatenation fp32 too. The same function as a 1x1 convolution runs in bf16.
+    return cpuAutocastBf16() ? transposedAsConv1x1(x) : transposed_->forward(x);
+  }
   // A 1x1 convolution commutes with nearest and bilinear interpolation (both are per-channel
   // convex combinations), so running it before the upsampling gives the same result on 4x fewer pixels.
   return upsample2x(upsampling_, reduce_->forward(x));
+}
+
+// ConvTranspose2d 2x2, stride 2: each input pixel gives 2x2 output pixels and no two overlap, so it is a 1x1
+// convolution to (row, column, channel) = 4 x out channels, whose pixels are then spread out 2x2.
+torch::Tensor UpImpl::transposedAsConv1x1(const torch::Tensor& x) {
+  const auto& weight = transposed_->weight;  // in x out x 2 x 2
+  const int64_t out = weight.size(1), images = x.size(0), height = x.size(2), width = x.size(3);
+  const auto quads = torch::conv2d(x, weight.permute({2, 3, 1, 0}).reshape({4 * out, weight.size(0), 1, 1}),
+                                   transposed_->bias.repeat({4}));
+  // N x (2 x 2 x out) x H x W -> N x out x H x 2 x W x 2 -> N x out x 2H x 2W, channels-last.
+  return quads.view({images, 2, 2, out, height, width})
+      .permute({0, 3, 4, 1, 5, 2})
+      .reshape({images, out, 2 * height, 2 * width})
+      .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 torch::Tensor UpImpl::forward(const torch::Tensor& x, const torch::Tensor& skip) {

@@ -73,6 +73,7 @@ class UpImpl : public torch::nn::Module {
 
  private:
   torch::Tensor upsample(const torch::Tensor& x);
+  torch::Tensor transposedAsConv1x1(const torch::Tensor& x);
 
   Upsampling upsampling_;
   torch::nn::ConvTranspose2d transposed_{nullptr};  // Transposed

@@ -7,12 +7,14 @@
 #include <sched.h>
 #include <torch/version.h>
 
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
 #include "core/runtime/compute_thread.h"
+#include "core/runtime/precision.h"
 
 namespace unet {
 
@@ -70,7 +72,42 @@ CpuBf16 cpuBf16() {
   return found;
 }
 
+// oneDNN's ISA caps (ONEDNN_MAX_CPU_ISA) below the bf16 dot-product instructions, and below AMX.
+bool capsBf16(const std::string& isa) {
+  for (const char* below : {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_MIC", "AVX512_MIC_4OPS",
+                            "AVX512_CORE", "AVX512_CORE_VNNI"}) {
+    if (isa == below) return true;
+  }
+  return false;
+}
+
+bool capsAmx(const std::string& isa) {
+  return capsBf16(isa) || isa == "AVX512_CORE_BF16" || isa == "AVX512_CORE_FP16" || isa == "AVX10_1_512";
+}
+
+std::string isaLimitFromEnvironment() {
+  const char* value = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (!value) value = std::getenv("DNNL_MAX_CPU_ISA");
+  std::string isa = value ? value : "";
+  for (auto& c : isa) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return isa;
+}
+
 }  // namespace
+
+const CpuFeatures& cpuFeatures() {
+  static const CpuFeatures features = [] {
+    CpuFeatures f;
+    const auto bf16 = cpuBf16();
+    f.bf16Hardware = bf16.avx512 || bf16.amx;
+    f.amxHardware = bf16.amx;
+    f.isaLimit = isaLimitFromEnvironment();
+    f.bf16 = f.bf16Hardware && !capsBf16(f.isaLimit);
+    f.amx = f.amxHardware && !capsAmx(f.isaLimit);
+    return f;
+  }();
+  return features;
+}
 
 BackendInfo backendInfo() {
   BackendInfo info;
@@ -79,9 +116,9 @@ BackendInfo backendInfo() {
   info.cudaDevices = info.cuda ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
   info.threads = ComputeThread::instance().threads();
   info.blas = describeBlas();
-  const auto bf16 = cpuBf16();
-  info.cpuBf16 = bf16.avx512 || bf16.amx;
-  info.cpuAmx = bf16.amx;
+  info.cpuBf16 = cpuFeatures().bf16;
+  info.cpuAmx = cpuFeatures().amx;
+  info.autoPrecision = precisionName(autoPrecision(torch::kCPU));
   return info;
 }
 

@@ -14,11 +14,22 @@ struct BackendInfo {
   int64_t cudaDevices = 0;
   int64_t threads = 0;
   std::string blas;
-  bool cpuBf16 = false;  // bf16 dot products in hardware (AVX512-BF16 or AMX-BF16), enabled by the OS
-  bool cpuAmx = false;   // AMX tiles with bf16 (Sapphire Rapids and later), enabled by the OS
+  bool cpuBf16 = false;      // CpuFeatures::bf16
+  bool cpuAmx = false;       // CpuFeatures::amx
+  std::string autoPrecision;  // what precision 'auto' picks on the CPU: "bf16" or "fp32"
 };
 
 BackendInfo backendInfo();
+
+// The CPU's native bf16, from CPUID and the state the OS saves (XCR0), read once.
+struct CpuFeatures {
+  bool bf16Hardware = false;  // bf16 dot products (AVX512-BF16 or AMX-BF16), enabled by the OS
+  bool amxHardware = false;   // AMX tiles with bf16 (Sapphire Rapids and later), enabled by the OS
+  std::string isaLimit;       // ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) when set, upper-cased
+  bool bf16 = false;          // bf16Hardware, and oneDNN allowed to use it by isaLimit
+  bool amx = false;           // amxHardware, and oneDNN allowed to use it by isaLimit
+};
+const CpuFeatures& cpuFeatures();
 
 // Cores this process may run on (its affinity mask, so containers and taskset are respected).
 int64_t availableCores();

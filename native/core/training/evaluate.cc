@@ -5,6 +5,7 @@
 
 #include "core/metrics/metrics.h"
 #include "core/options/range.h"
+#include "core/runtime/autocast.h"
 
 namespace unet {
 
@@ -27,7 +28,7 @@ void EvaluateOptions::validate(const std::string& path) const {
 }
 
 Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                    int64_t batchSize) {
+                    int64_t batchSize, Precision precision) {
   torch::NoGradGuard noGrad;
   model->eval();
   const int64_t classes = model->options().classes;
@@ -39,7 +40,11 @@ Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tenso
   std::vector<torch::Tensor> dice, iou;
   for (int64_t start = 0; start < images.size(0); start += batchSize) {
     const auto x = images.slice(0, start, start + batchSize), y = masks.slice(0, start, start + batchSize);
-    const auto logits = model->forward(x);
+    torch::Tensor logits;
+    {
+      Autocast autocast(x.device(), precision);
+      logits = model->forward(x).to(torch::kFloat32);
+    }
     lossSum += computeLoss(loss, logits, y).item<double>() * static_cast<double>(x.size(0));
     const auto predicted = discretize(logits), truth = asOneHotTarget(y, classes);
     dice.push_back(diceMetric(predicted, truth, metric));

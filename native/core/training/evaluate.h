@@ -7,6 +7,7 @@
 
 #include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 
 namespace unet {
 
@@ -16,6 +17,7 @@ namespace unet {
 struct EvaluateOptions {
   std::optional<LossSpec> loss;  // none: defaultLoss(classes)
   int64_t batchSize = 8;         // images a forward pass
+  Precision precision = kDefaultPrecision;  // of the forward passes (the module's, under autocast); losses in fp32
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
@@ -24,6 +26,6 @@ struct Evaluation {
   double loss, dice, iou;
 };
 Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                    int64_t batchSize);
+                    int64_t batchSize, Precision precision);  // precision resolved
 
 }  // namespace unet

@@ -71,6 +71,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   }
   const bool hasValidation = valImages.defined();
   const LossSpec loss = options.loss.value_or(defaultLoss(classes));
+  const auto precision = resolvePrecision(options.precision, device, "options.precision", true);
 
   if (!options.resumeFrom.empty()) {
     auto checkpoint = loadCheckpoint(options.resumeFrom);
@@ -117,7 +118,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
       auto x = images.index_select(0, batch), y = masks.index_select(0, batch);
       if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
       const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
-      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, options.mixedPrecision);
+      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, precision);
       lossSum += batchLoss * static_cast<double>(x.size(0));
       seen += x.size(0);
       ++step;
@@ -133,7 +134,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
     record.valLoss = record.valDice = record.valIoU = std::nan("");
     if (hasValidation) {
-      const auto scores = evaluate(model, valImages, valMasks, loss, options.batchSize);
+      const auto scores = evaluate(model, valImages, valMasks, loss, options.batchSize, precision);
       record.valLoss = scores.loss;
       record.valDice = scores.dice;
       record.valIoU = scores.iou;

@@ -11,6 +11,7 @@
 
 #include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 #include "core/training/augment.h"
 #include "core/training/optimizer.h"
 #include "core/training/progress.h"
@@ -32,7 +33,7 @@ struct FitOptions {
   std::string checkpointPath;                 // "" = off: else the best epoch's model is saved here
   std::string checkpointMonitor = "valDice";  // "valDice" | "valIoU" | "valLoss" | "loss"
   std::string resumeFrom;                     // "" = start afresh
-  bool mixedPrecision = false;                // bf16 autocast of the forward pass on CUDA; no effect on CPU
+  Precision precision = kDefaultPrecision;    // of training and validation: bf16 = autocast's mixed precision
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };

@@ -1,49 +1,14 @@
 #include "core/training/step.h"
 
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
-
 #include <cmath>
 #include <memory>
 #include <stdexcept>
 
 #include "core/options/range.h"
+#include "core/runtime/autocast.h"
 #include "core/training/masks.h"
 
 namespace unet {
-
-namespace {
-
-// bf16 autocast on CUDA while it lives (thread-local, so it covers only this job's forward pass and loss).
-class CudaAutocast {
- public:
-  explicit CudaAutocast(bool enabled) : enabled_(enabled) {
-    if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-#else
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-#endif
-  }
-  ~CudaAutocast() {
-    if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-    at::autocast::set_enabled(false);
-#endif
-    at::autocast::clear_cache();
-  }
-  CudaAutocast(const CudaAutocast&) = delete;
-  CudaAutocast& operator=(const CudaAutocast&) = delete;
-
- private:
-  bool enabled_;
-};
-
-}  // namespace
 
 void TrainStepOptions::validate(const std::string& path) const {
   optimizer.validate(path);
@@ -74,10 +39,11 @@ torch::Tensor channelsLastOnCpu(const torch::Tensor& images) {
 }
 
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
-                const LossSpec& lossSpec, double gradClip, const std::string& where, bool mixedPrecision) {
+                const LossSpec& lossSpec, double gradClip, const std::string& where, Precision precision) {
   torch::Tensor loss;
   {
-    CudaAutocast autocast(mixedPrecision && images.is_cuda());
+    // The forward pass under autocast; backward runs each op's gradient in the type its forward ran in.
+    Autocast autocast(images.device(), precision);
     // The loss in float32 whatever the logits' dtype: bf16 sums over whole images lose too much.
     loss = computeLoss(lossSpec, model->forward(channelsLastOnCpu(images)).to(torch::kFloat32), masks);
   }
@@ -102,6 +68,7 @@ double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& i
   const LossSpec loss = options.loss.value_or(defaultLoss(model->options().classes));
   requireScalarLoss(loss);
   const auto device = model->parameters().front().device();
+  const auto precision = resolvePrecision(options.precision, device, "options.precision", true);
   const auto x = images.to(device, torch::kFloat32);
   checkImages(*model, x, "images");
   const auto y = prepareMasks(masks, model->options().classes, x, "masks");
@@ -112,7 +79,7 @@ double trainStep(UNet& model, TrainingProgress& progress, const torch::Tensor& i
   progress.optimizer->setLearningRate(optimizer.lr);
   model->train();
   try {
-    const double value = optimise(model, *progress.optimizer, x, y, loss, options.gradClip, "this step");
+    const double value = optimise(model, *progress.optimizer, x, y, loss, options.gradClip, "this step", precision);
     model->eval();
     return value;
   } catch (...) {

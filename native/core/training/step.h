@@ -11,6 +11,7 @@
 
 #include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
+#include "core/runtime/precision.h"
 #include "core/training/optimizer.h"
 #include "core/training/progress.h"
 
@@ -26,12 +27,13 @@ torch::Tensor channelsLastOnCpu(const torch::Tensor& images);
 // One step on a batch whose masks prepareMasks has checked; returns the loss. A NaN or Inf loss throws
 // std::runtime_error naming `where`, before the weights change.
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
-                const LossSpec& loss, double gradClip, const std::string& where, bool mixedPrecision = false);
+                const LossSpec& loss, double gradClip, const std::string& where, Precision precision);
 
 struct TrainStepOptions {
   OptimizerOptions optimizer;
   std::optional<LossSpec> loss;  // none: defaultLoss(classes)
   double gradClip = 0.0;         // max global gradient norm; 0 = off
+  Precision precision = kDefaultPrecision;  // bf16: autocast's mixed precision (fp32 weights and optimiser)
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
