@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { shapes, writeMask } from '../lib/data/index.js';
+import { backendInfo } from '../lib/index.js';
 
 const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-cli-'));
@@ -50,7 +51,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('torch-unet demo', () => {
-  it('trains, writes the panel and the curves, and prints the test scores a class', async () => {
+  it('trains, writes the panel and the curves, and prints the test scores per class', async () => {
     const out = join(scratch, 'demo');
     const result = cli('demo', '--out', out, '--epochs', '2', '--images', '40', '--quiet');
     expect(result.stderr).toBe('');
@@ -67,7 +68,7 @@ describe('torch-unet demo', () => {
     expect(existsSync(join(out, 'model.pt'))).toBe(true);
   });
 
-  it('with --json prints one JSON event a line, ending with the result', () => {
+  it('with --json prints one JSON event per line, ending with the result', () => {
     const result = cli('demo', '--out', join(scratch, 'demo-json'), '--epochs', '1', '--images', '20', '--json');
     expect(result.status).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
@@ -120,7 +121,7 @@ describe('torch-unet train, predict and eval on folders', () => {
     expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'predicted', images: 12 });
   });
 
-  it('eval prints IoU and Dice a image and a class with the means, as a table, JSON or CSV', () => {
+  it('eval prints IoU and Dice per image and per class with the means, as a table, JSON or CSV', () => {
     const table = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks);
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(/^image\s+iou_1\s+dice_1\s+iou_2\s+dice_2\s+iou_3\s+dice_3/);
@@ -138,6 +139,23 @@ describe('torch-unet train, predict and eval on folders', () => {
     expect(csv[0]).toBe('image,iou_1,dice_1,iou_2,dice_2,iou_3,dice_3');
     expect(csv).toHaveLength(14);
     expect(csv.at(-1)).toMatch(/^mean,/);
+  });
+
+  it('eval --precision bf16 scores as fp32 does where the CPU has native bf16, and says why not elsewhere', () => {
+    const args = ['eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--json'];
+    const wrong = cli(...args, '--precision', 'fp64');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/--precision.*fp64.*choices/s);
+    const fp32 = JSON.parse(cli(...args).stdout);
+    const bf16 = cli(...args, '--precision', 'bf16');
+    if (!backendInfo().cpuBf16) {
+      expect(bf16.status).toBe(1);
+      expect(bf16.stderr).toMatch(/^torch-unet: options\.precision: 'bf16' needs a CPU with native bf16/);
+      return;
+    }
+    expect(bf16.status).toBe(0);
+    const scores = JSON.parse(bf16.stdout);
+    expect(Math.abs(scores.meanIoU - fp32.meanIoU)).toBeLessThan(0.02);
   });
 });
 

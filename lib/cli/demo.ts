@@ -7,6 +7,7 @@ import { shapes, splitDataset, standardise } from '../data/index.js';
 import { UNet } from '../model/unet.js';
 import { writeCurves, writePanel } from '../pictures/index.js';
 import { sliceBatch } from '../tensor.js';
+import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
 import { scoreMasks, summarise } from './scores.js';
 
@@ -15,6 +16,7 @@ export interface DemoOptions extends OutputOptions {
   epochs: number;
   images: number;
   seed: number;
+  precision?: Precision;
 }
 
 export const DEMO_DEFAULTS = { out: 'demo-out', epochs: 10, images: 480, seed: 0 };
@@ -42,6 +44,7 @@ export async function demo(options: DemoOptions): Promise<void> {
         lr: 3e-3,
         schedule: 'cosine',
         seed: options.seed,
+        precision: options.precision,
         // The test images are only watched here, never chosen from: no checkpoint, no early stopping.
         validation: { images: testImages, masks: test.masks },
         onBatchEnd: progress.onBatchEnd,
@@ -50,7 +53,7 @@ export async function demo(options: DemoOptions): Promise<void> {
     )
     .finally(() => progress.stop());
 
-  const predicted = await model.predict(testImages);
+  const predicted = await model.predict(testImages, { precision: options.precision });
   const summary = summarise(await scoreMasks(predicted, test.masks, CLASS_NAMES.length));
   const panel = join(options.out, 'panel.png');
   const curves = join(options.out, 'curves.svg');

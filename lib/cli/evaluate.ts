@@ -1,8 +1,9 @@
-// `torch-unet eval`: IoU and Dice a image and a class of a model's masks against the truth, with the means;
+// `torch-unet eval`: IoU and Dice per image and per class of a model's masks against the truth, with the means;
 // as a table, --json or --csv.
 import { loadFolder, standardise } from '../data/index.js';
 import { UNet } from '../model/unet.js';
 import { sliceBatch } from '../tensor.js';
+import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
 import { appendScores, scoreMasks, summarise, type Scores } from './scores.js';
 
@@ -12,6 +13,7 @@ export interface EvalOptions extends OutputOptions {
   masks: string;
   size?: number;
   csv?: boolean;
+  precision?: Precision;
 }
 
 const BATCH = 8;
@@ -29,7 +31,7 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   try {
     for (let start = 0; start < count; start += BATCH) {
       const end = Math.min(count, start + BATCH);
-      const predicted = await model.predict(sliceBatch(images, start, end));
+      const predicted = await model.predict(sliceBatch(images, start, end), { precision: options.precision });
       scores = appendScores(scores, await scoreMasks(predicted, sliceBatch(dataset.masks, start, end), classes));
     }
   } finally {

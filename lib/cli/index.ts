@@ -8,6 +8,7 @@ import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
 import { train } from './train.js';
+import type { Precision } from '../runtime/backend.js';
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string) => {
   const value = Number(text);
@@ -27,11 +28,15 @@ const positive = (text: string) => {
   return value;
 };
 
+/** --precision, on the commands that run the network; the core owns its default (fp32) and checks the CPU. */
+const precision = (allowed: Precision[]) =>
+  new Option('--precision <p>', "the network's number format ('auto': bf16 where the CPU has native bf16)").choices(allowed);
+
 /** --quiet, --json and --verbose, on every command that runs work. */
 function withOutput(command: Command): Command {
   return command
     .option('--quiet', 'print the results only')
-    .option('--json', 'print one JSON line an event, for scripts')
+    .option('--json', 'print one JSON line per event, for scripts')
     .option('--verbose', 'print the stack of an error');
 }
 
@@ -51,6 +56,7 @@ withOutput(program.command('demo'))
   .option('--epochs <n>', 'epochs to train', integer(1, 10_000), DEMO_DEFAULTS.epochs)
   .option('--images <n>', 'synthetic images (a fifth for testing)', integer(10, 1_000_000), DEMO_DEFAULTS.images)
   .option('--seed <n>', 'seed of the data and the weights', integer(0), DEMO_DEFAULTS.seed)
+  .addOption(precision(['fp32', 'bf16', 'auto']))
   .action(demo);
 
 withOutput(program.command('train'))
@@ -71,6 +77,7 @@ withOutput(program.command('train'))
   .option('--seed <n>', 'seed of the split, the shuffling and the weights', integer(0), 0)
   .option('--out <file>', 'the model file; the checkpoint, curves and metrics go beside it', 'model.pt')
   .option('--resume', 'continue from the checkpoint beside --out')
+  .addOption(precision(['fp32', 'bf16', 'auto']))
   .action(train);
 
 withOutput(program.command('predict'))
@@ -83,15 +90,17 @@ withOutput(program.command('predict'))
   .option('--overlap <fraction>', 'overlap of the tiles', fraction, 0.25)
   .option('--tta', 'average over flips (test-time augmentation)')
   .option('--threshold <p>', 'binary models: the foreground probability', fraction, 0.5)
+  .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .action(predict);
 
 withOutput(program.command('eval'))
-  .description('IoU and Dice a image and a class against the true masks, with the means')
+  .description('IoU and Dice per image and per class against the true masks, with the means')
   .requiredOption('--model <file>', 'a model written by train or save()')
   .requiredOption('--images <dir>', 'the images')
   .requiredOption('--masks <dir>', 'the true masks, paired with the images by file name')
   .option('--size <n>', 'resize to this size first (needed when the images differ in size)', integer(8, 16384))
   .option('--csv', 'print CSV')
+  .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .action(evaluate);
 
 program

@@ -8,6 +8,7 @@ import { makeFolder, writeFileAtomic } from '../files.js';
 import type { PredictOptions } from '../inference/predict.js';
 import { UNet } from '../model/unet.js';
 import { overlay } from '../pictures/index.js';
+import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
 
 export interface PredictCommandOptions extends OutputOptions {
@@ -18,6 +19,7 @@ export interface PredictCommandOptions extends OutputOptions {
   overlap: number;
   tta?: boolean;
   threshold: number;
+  precision?: Precision;
 }
 
 /** The files named, and the images inside the folders named, in a stable order. */
@@ -48,6 +50,7 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
     threshold: options.threshold,
     tile: options.tile === undefined ? undefined : { size: options.tile, overlap: options.overlap },
     tta: options.tta ? 'flips' : undefined,
+    precision: options.precision,
   };
   const progress = report.items('predict', files.length);
   const written: string[] = [];

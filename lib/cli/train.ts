@@ -10,6 +10,7 @@ import { UNet } from '../model/unet.js';
 import { writeCurves } from '../pictures/index.js';
 import type { FitOptions } from '../training/fit.js';
 import type { History } from '../training/history.js';
+import type { Precision } from '../runtime/backend.js';
 import { outputPaths } from './paths.js';
 import { createReporter, type OutputOptions } from './report.js';
 
@@ -30,6 +31,7 @@ export interface TrainOptions extends OutputOptions {
   seed: number;
   out: string;
   resume?: boolean;
+  precision?: Precision;
 }
 
 const AUGMENT: Record<TrainOptions['augment'], FitOptions['augment']> = {
@@ -88,6 +90,7 @@ export async function train(options: TrainOptions): Promise<void> {
         schedule: 'cosine',
         augment: AUGMENT[options.augment],
         seed: options.seed,
+        precision: options.precision,
         validation: split.validation && { images: standardise(split.validation.images), masks: split.validation.masks },
         checkpoint: { path: paths.best, monitor: split.validation ? 'valDice' : 'loss' },
         resumeFrom: options.resume ? paths.best : undefined,
@@ -118,7 +121,7 @@ export async function train(options: TrainOptions): Promise<void> {
     masks: options.masks,
     pairs: { train: trainImages, validation: split.validation?.names.length ?? 0 },
     model: model.config,
-    options: { size: options.size, crop: options.crop ?? false, epochs: options.epochs, batch: options.batch, lr: options.lr, augment: options.augment, seed: options.seed },
+    options: { size: options.size, crop: options.crop ?? false, epochs: options.epochs, batch: options.batch, lr: options.lr, augment: options.augment, seed: options.seed, precision: options.precision },
     seconds,
     final: last,
     best,

@@ -26,6 +26,6 @@ console.log(
       evaluate: await errorOf(model.evaluate({ images, masks }, { precision: 'bf16' })),
     },
     autoEqualsFp32: auto.data.every((value, i) => value === fp32.data[i]),
-    logits: Array.from(fp32.data),
+    logits: Array.from(fp32.data as Float32Array),
   }),
 );
