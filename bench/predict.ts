@@ -1,6 +1,6 @@
-// Prediction latency of torch-unet (model.predict, logits) against onnxruntime-node running the same network
-// exported to ONNX from the PyTorch reference (test/reference/unet.py with our weights), and against PyTorch eager,
-// on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--rounds N] [--json PATH]
+// Prediction latency of torch-unet (model.predict, logits; in fp32, and in bf16 where the CPU has native bf16)
+// against onnxruntime-node (fp32) running the same network exported to ONNX from the PyTorch reference
+// (test/reference/unet.py with our weights), and against PyTorch eager, on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--rounds N] [--json PATH]
 // The sides take turns in rounds, each round in another order, so drifts in the machine's speed (it is shared)
 // hit all alike; each round also gives its own onnxruntime / ours ratio, whose spread shows the noise.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +26,9 @@ import {
 
 const HEIGHT = 256;
 const WIDTH = 256;
-/** Largest |difference| allowed, relative to the largest |logit| of PyTorch eager. */
+/** Largest |difference| allowed, relative to the largest |logit| of PyTorch eager (fp32), in fp32 and in bf16. */
 const RELATIVE_TOLERANCE = 1e-3;
+const BF16_RELATIVE_TOLERANCE = 5e-2;
 
 const FULL_PLANS: Plan[] = [
   { batch: 1, warmup: 3, rounds: 6, runs: 5 },
@@ -38,9 +39,10 @@ const QUICK_PLANS: Plan[] = [
   { batch: 8, warmup: 1, rounds: 2, runs: 1 },
 ];
 
-type Side = 'ours' | 'oursMask' | 'onnxruntime' | 'pytorchEager';
+type Side = 'ours' | 'oursBf16' | 'oursMask' | 'onnxruntime' | 'pytorchEager';
 const SIDE_NAMES: Record<Side, string> = {
   ours: 'torch-unet predict (logits)',
+  oursBf16: 'torch-unet predict bf16 (logits)',
   oursMask: 'torch-unet predict (mask)',
   onnxruntime: 'onnxruntime-node',
   pytorchEager: 'PyTorch eager',
@@ -73,15 +75,15 @@ async function perturbBatchNorm(model: UNet): Promise<void> {
   await model.loadStateDict(state);
 }
 
-/** Largest |ours - reference|, relative to the largest |reference|; throws above RELATIVE_TOLERANCE. */
-function checkClose(label: string, ours: Float32Array, reference: Float32Array): number {
+/** Largest |ours - reference|, relative to the largest |reference|; throws above the tolerance. */
+function checkClose(label: string, ours: Float32Array, reference: Float32Array, tolerance = RELATIVE_TOLERANCE): number {
   if (ours.length !== reference.length) throw new Error(`${label}: ${ours.length} logits, PyTorch eager ${reference.length}`);
   // All-zero or constant logits would agree trivially and prove nothing about the weights.
   if (reference.every((value) => value === reference[0])) throw new Error('constant logits: the check would prove nothing');
   const scale = reference.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
   const difference = ours.reduce((max, value, index) => Math.max(max, Math.abs(value - reference[index])), 0) / scale;
-  if (!(difference <= RELATIVE_TOLERANCE)) {
-    throw new Error(`${label} and PyTorch eager disagree: max |difference| / max |logit| = ${difference} > ${RELATIVE_TOLERANCE}`);
+  if (!(difference <= tolerance)) {
+    throw new Error(`${label} and PyTorch eager disagree: max |difference| / max |logit| = ${difference} > ${tolerance}`);
   }
   return difference;
 }
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) throw new RangeError('--rounds: expected a positive integer');
   const plans = (values.quick ? QUICK_PLANS : FULL_PLANS).map((plan) => ({ ...plan, rounds: rounds ?? plan.rounds }));
   if (values.threads !== undefined) setThreads(Number(values.threads));
-  const { threads } = backendInfo();
+  const { threads, cpuBf16 } = backendInfo();
   const model = await UNet.create({ baseFilters: 16, depth: 4, inChannels: 1, classes: 1, device: 'cpu', seed: 0 });
   await perturbBatchNorm(model);
   const { config } = model;
@@ -136,13 +138,18 @@ async function main(): Promise<void> {
 
     const eagerLogits = peerCheckLogits(directory);
     const ourLogits = (await model.predict(checkImages, { output: 'logits' })).data as Float32Array;
+    const bf16Logits = cpuBf16 ? ((await model.predict(checkImages, { output: 'logits', precision: 'bf16' })).data as Float32Array) : undefined;
     const differences = {
       ours: checkClose('torch-unet predict', ourLogits, eagerLogits),
+      ...(bf16Logits ? { oursBf16: checkClose('torch-unet predict bf16', bf16Logits, eagerLogits, BF16_RELATIVE_TOLERANCE) } : {}),
       onnxruntime: checkClose('onnxruntime-node', await runOnnx(checkImages), eagerLogits),
     };
 
     const timers: Partial<Record<Side, Timer>> = {
       ours: (images, warmup, runs) => timeCalls(() => model.predict(images, { output: 'logits' }), warmup, runs),
+      ...(cpuBf16
+        ? { oursBf16: (images: ImageBatch, warmup: number, runs: number) => timeCalls(() => model.predict(images, { output: 'logits', precision: 'bf16' }), warmup, runs) }
+        : {}),
       ...(values.mask ? { oursMask: (images: ImageBatch, warmup: number, runs: number) => timeCalls(() => model.predict(images), warmup, runs) } : {}),
       onnxruntime: (images, warmup, runs) => timeCalls(() => runOnnx(images), warmup, runs),
       pytorchEager: (images, warmup, runs) => torch.time(images.shape[0], warmup, runs),
@@ -173,6 +180,7 @@ async function main(): Promise<void> {
         runs: plan.rounds * plan.runs,
         ...stats,
         onnxruntimeOverOurs: stats.onnxruntime.medianMs / stats.ours.medianMs,
+        ...(stats.oursBf16 ? { oursBf16OverOnnxruntime: stats.oursBf16.medianMs / stats.onnxruntime.medianMs } : {}),
         eagerOverOurs: stats.pytorchEager.medianMs / stats.ours.medianMs,
         roundRatios,
       });
@@ -186,7 +194,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `Same logits as PyTorch eager (max |difference| / max |logit|, tolerance ${RELATIVE_TOLERANCE}): ` +
-        `ours ${differences.ours.toExponential(2)}, onnxruntime ${differences.onnxruntime.toExponential(2)}`,
+        `ours ${differences.ours.toExponential(2)}, onnxruntime ${differences.onnxruntime.toExponential(2)}` +
+        (differences.oursBf16 === undefined ? '; no native bf16 here, so no bf16 side' : `; ours in bf16 ${differences.oursBf16.toExponential(2)} (tolerance ${BF16_RELATIVE_TOLERANCE})`),
     );
     const format = (value: number) => value.toFixed(1);
     console.table(
@@ -199,10 +208,11 @@ async function main(): Promise<void> {
           'p90 ms': format(row[side].p90Ms),
           'img/s': format(row[side].imagesPerSecond),
           'median / ours': (row[side].medianMs / row.ours.medianMs).toFixed(2),
+          'median / onnxruntime': (row[side].medianMs / row.onnxruntime.medianMs).toFixed(2),
         })),
       ),
     );
-    console.log('(median / ours: a side\'s median over ours; above 1.00 means torch-unet is faster)');
+    console.log("(median / ours: a side's median over ours (fp32); above 1.00 means torch-unet is faster)");
     for (const row of rows) {
       const sorted = [...row.roundRatios].sort((a, b) => a - b);
       const faster = sorted.filter((ratio) => ratio > 1).length;

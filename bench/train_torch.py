@@ -1,12 +1,15 @@
-"""PyTorch-eager side of bench/train.ts: the reference U-Net (test/reference/unet.py) with torch-unet's exported
-weights, MONAI's DiceCE with sigmoid (Dice, smooth 1e-5, + BCE with logits) and torch.optim.Adam, timing training
-steps on one fixed batch whenever bench/train.ts asks, so that the two sides take turns on the cores.
+"""PyTorch-eager sides of bench/train.ts: the reference U-Net (test/reference/unet.py) with torch-unet's exported
+weights, MONAI's DiceCE with sigmoid (Dice, smooth 1e-5, + BCE with logits) and torch.optim.Adam, in fp32 or under
+torch.cpu.amp.autocast(dtype=torch.bfloat16) (the forward pass; the loss on fp32 logits, as PyTorch's AMP recipe
+has it), timing training steps on one fixed batch whenever bench/train.ts asks, so that the sides take turns on
+the cores.
 
-Usage: spawned by bench/train.ts; one JSON request a line on stdin, one JSON reply a line on stdout.
-{"op": "setup", "dir": str, "config": {...UNetConfig}, "threads": int, "shape": [N, C, H, W], "lr": float}
+Usage: spawned by bench/train.ts; one JSON request per line on stdin, one JSON reply per line on stdout.
+{"op": "setup", "name": str, "autocast": bool, "dir": str, "config": {...UNetConfig}, "threads": int,
+ "shape": [N, C, H, W], "lr": float}
     -> {"torchVersion": str, "threads": int, "losses": [first step, second step]}
     (loads dir/weights.bin, dir/images.bin (float32) and dir/masks.bin (uint8 0/1), builds a fresh Adam)
-{"op": "time", "warmup": int, "runs": int} -> {"ms": [float, ...]}
+{"op": "time", "name": str, "warmup": int, "runs": int} -> {"ms": [float, ...]}
 """
 import json
 import os
@@ -40,10 +43,13 @@ class Trainer:
         masks = np.fromfile(os.path.join(directory, "masks.bin"), dtype=np.uint8).reshape(shape)
         self.images = torch.from_numpy(images)
         self.masks = torch.from_numpy(masks.astype(np.float32))
+        self.autocast = setup["autocast"]
 
     def step(self):
         self.optimizer.zero_grad()
-        loss = dice_ce(self.model(self.images), self.masks)
+        with torch.cpu.amp.autocast(enabled=self.autocast, dtype=torch.bfloat16):
+            logits = self.model(self.images)
+        loss = dice_ce(logits.float(), self.masks)
         loss.backward()
         self.optimizer.step()
         return loss.item()
@@ -60,16 +66,16 @@ class Trainer:
 
 
 def main():
-    trainer = None
+    trainers = {}
     for line in sys.stdin:
         request = json.loads(line)
         if request["op"] == "setup":
             torch.set_num_threads(request["threads"])
-            trainer = Trainer(request)
+            trainer = trainers[request["name"]] = Trainer(request)
             losses = [trainer.step(), trainer.step()]
             reply({"torchVersion": torch.__version__, "threads": torch.get_num_threads(), "losses": losses})
         else:
-            reply({"ms": trainer.time(request["warmup"], request["runs"])})
+            reply({"ms": trainers[request["name"]].time(request["warmup"], request["runs"])})
 
 
 if __name__ == "__main__":
