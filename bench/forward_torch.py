@@ -3,7 +3,7 @@ test/reference/unet.py, writes its logits for the check input, optionally export
 eval-mode forward passes under torch.inference_mode() whenever the bench asks, so that the sides take turns on the
 cores.
 
-Usage: spawned by bench/peer.ts's PyTorchEager; one JSON request a line on stdin, one JSON reply a line on stdout.
+Usage: spawned by bench/peer.ts's PyTorchEager; one JSON request per line on stdin, one JSON reply per line on stdout.
 first line: {"dir": str, "config": {...UNetConfig}, "threads": int, "checkShape": [N, C, H, W], "height": int,
              "width": int, "onnx"?: str} -> {"torchVersion": str, "threads": int}
             (with "onnx", the model is exported there by torch.onnx.export: opset 13, input "images" and output

@@ -44,7 +44,7 @@ describe('palette', () => {
 });
 
 describe('writePanel', () => {
-  it('lays out input | truth | prediction, one row an image, classes in colour', async () => {
+  it('lays out input | truth | prediction, one row per image, classes in colour', async () => {
     const path = join(folder, 'panel.png');
     const rows = [
       { image: rampImage, truth: squareMask(1), prediction: squareMask(2) },

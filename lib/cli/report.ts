@@ -1,4 +1,4 @@
-// How a command talks to its user: a progress bar on a terminal, one JSON line an event for scripts (--json), or
+// How a command talks to its user: a progress bar on a terminal, one JSON line per event for scripts (--json), or
 // nothing but the results (--quiet). Every command reports through one Reporter.
 import { SingleBar } from 'cli-progress';
 

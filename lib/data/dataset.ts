@@ -8,7 +8,7 @@ export interface Dataset {
   images: Tensor<Float32Array>;
   /** uint8 N x 1 x H x W class indices (0/1 for one class). */
   masks: Tensor<Uint8Array>;
-  /** One name an image: the file stem, or `shape-00042` for synthetic sets. */
+  /** One name per image: the file stem, or `shape-00042` for synthetic sets. */
   names: string[];
   channels: number;
   /** As UNet's `classes`: 1 = binary, K >= 2 = K classes with background as class 0. */

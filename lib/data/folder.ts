@@ -26,7 +26,7 @@ export interface LoadFolderOptions {
   masks: string;
   /** Every image resized (or cropped) to this side, or [height, width]. Default: the images' own size, which must agree. */
   size?: number | [height: number, width: number];
-  /** How images reach `size`: 'resize' (default; masks with nearest sampling) or 'crop' (one seeded random crop an image). */
+  /** How images reach `size`: 'resize' (default; masks with nearest sampling) or 'crop' (one seeded random crop per image). */
   fit?: 'resize' | 'crop';
   /** Default 3. Grey, RGB and RGBA files are converted. */
   channels?: Channels;

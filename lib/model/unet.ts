@@ -32,7 +32,7 @@ export type DeviceName = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export interface UNetOptions {
   /** Channels of the input images. Default 1. */
   inChannels?: number;
-  /** 1 = binary (one logit channel); 2 or more = one channel a class. Default 1. */
+  /** 1 = binary (one logit channel); 2 or more = one channel per class. Default 1. */
   classes?: number;
   /** Number of 2x2 poolings, 1 to 6. Default 4. */
   depth?: number;
@@ -85,7 +85,7 @@ export type StateDict = Record<string, Tensor>;
 
 export interface Gradients {
   loss: number;
-  /** One gradient a parameter, by parameter name. */
+  /** One gradient per parameter, by parameter name. */
   gradients: Record<string, Tensor<Float32Array>>;
 }
 

@@ -28,9 +28,9 @@ export interface DiceOptions {
   smoothNr?: number;
   /** Added to the denominator |X| + |Y|. Default 1e-5. */
   smoothDr?: number;
-  /** Sum over the batch before dividing (one score a class for the whole batch). Default false. */
+  /** Sum over the batch before dividing (one score per class for the whole batch). Default false. */
   batch?: boolean;
-  /** Class weights (after background removal): one number for all, or one a class. Default none. */
+  /** Class weights (after background removal): one number for all, or one per class. Default none. */
   weight?: number | number[];
 }
 
@@ -48,7 +48,7 @@ export interface DiceCeOptions extends DiceOptions {
 
 /** torch.nn.BCEWithLogitsLoss */
 export interface BceOptions {
-  /** Weight of the positive class: one number, or one a channel. Default none. */
+  /** Weight of the positive class: one number, or one per channel. Default none. */
   posWeight?: number | number[];
   reduction?: Reduction;
 }

@@ -48,7 +48,7 @@ export const dice: OverlapMetric = overlapMetric('dice');
 /** MONAI's MeanIoU: |X∩Y| / |X∪Y| per image and class; inputs as for dice. */
 export const iou: OverlapMetric = overlapMetric('iou');
 
-/** Binary masks (N1HW or NHW, nonzero = foreground): intersection / (area1 + area2 - intersection + 1e-5), one a image. */
+/** Binary masks (N1HW or NHW, nonzero = foreground): intersection / (area1 + area2 - intersection + 1e-5), one per image. */
 export async function maskIoU(pred: TensorLike, target: TensorLike): Promise<Tensor<Float32Array>> {
   const checkedPred = checkTensor(pred, 'pred');
   const checkedTarget = checkTensor(target, 'target');

@@ -21,7 +21,7 @@ function hue(index: number): Colour {
 }
 
 /**
- * One colour a class: class 0 (background) is black, then fixed distinct colours. `classes` as UNet's: 1 (binary)
+ * One colour per class: class 0 (background) is black, then fixed distinct colours. `classes` as UNet's: 1 (binary)
  * gives two colours, background and foreground.
  */
 export function palette(classes: number): Colour[] {

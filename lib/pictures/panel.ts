@@ -1,4 +1,4 @@
-// Panels for people: one row an image, input | truth | prediction, classes in the palette's colours.
+// Panels for people: one row per image, input | truth | prediction, classes in the palette's colours.
 import sharp, { type OverlayOptions as Composite } from 'sharp';
 
 import { colourise, maskPlane } from '../data/image_io.js';
@@ -52,7 +52,7 @@ export interface PanelOptions {
 const xmlEscape = (text: string) => text.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] as string);
 
 /**
- * A PNG of one row an image: input | truth | prediction (the truth column only when some row has one), classes
+ * A PNG of one row per image: input | truth | prediction (the truth column only when some row has one), classes
  * in the palette's colours, written atomically. Cells sit `gap` pixels apart under a header naming the columns.
  */
 export async function writePanel(path: string, rows: PanelRow[], options: PanelOptions): Promise<void> {

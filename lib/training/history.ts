@@ -1,4 +1,4 @@
-// What training reports: one EpochLogs an epoch (fit's result, the model's history) and one BatchLogs a step.
+// What training reports: one EpochLogs per epoch (fit's result, the model's history) and one BatchLogs per step.
 
 export interface EpochLogs {
   /** 1-based. */
@@ -15,7 +15,7 @@ export interface EpochLogs {
   seconds: number;
 }
 
-/** One entry an epoch. */
+/** One entry per epoch. */
 export type History = EpochLogs[];
 
 export interface BatchLogs {

@@ -1,4 +1,4 @@
-// Per-environment state of the addon (one a Node environment: the main thread or a worker thread).
+// Per-environment state of the addon (one per Node environment: the main thread or a worker thread).
 #pragma once
 
 #include <napi.h>

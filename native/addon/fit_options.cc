@@ -18,9 +18,8 @@ const Fields<ScheduleOptions> kScheduleFields = {
 };
 
 const Fields<FitOptions> kFitFields = {
-    {"epochs", &FitOptions::epochs},     {"batchSize", &FitOptions::batchSize},
-    {"gradClip", &FitOptions::gradClip}, {"shuffle", &FitOptions::shuffle},
-    {"seed", &FitOptions::seed},
+    {"epochs", &FitOptions::epochs},   {"batchSize", &FitOptions::batchSize}, {"gradClip", &FitOptions::gradClip},
+    {"shuffle", &FitOptions::shuffle}, {"seed", &FitOptions::seed},
 };
 
 namespace {
@@ -110,17 +109,17 @@ Options lossAndFields(const Napi::Value& value, const Fields<Options>& fields, v
 }
 
 TrainStepOptions trainStepOptionsFromJs(const Napi::Value& value) {
-  return lossAndFields<TrainStepOptions>(
-      value, {{"gradClip", &TrainStepOptions::gradClip}},
-      [](OptionReader& reader, TrainStepOptions& t) {
-        t.optimizer = readOptimizer(reader);
-        readPrecision(reader, t.precision);
-      });
+  return lossAndFields<TrainStepOptions>(value, {{"gradClip", &TrainStepOptions::gradClip}},
+                                         [](OptionReader& reader, TrainStepOptions& t) {
+                                           t.optimizer = readOptimizer(reader);
+                                           readPrecision(reader, t.precision);
+                                         });
 }
 
 EvaluateOptions evaluateOptionsFromJs(const Napi::Value& value) {
-  return lossAndFields<EvaluateOptions>(value, {{"batchSize", &EvaluateOptions::batchSize}},
-                                        [](OptionReader& reader, EvaluateOptions& e) { readPrecision(reader, e.precision); });
+  return lossAndFields<EvaluateOptions>(
+      value, {{"batchSize", &EvaluateOptions::batchSize}},
+      [](OptionReader& reader, EvaluateOptions& e) { readPrecision(reader, e.precision); });
 }
 
 Napi::Value CheckFitOptions(const Napi::CallbackInfo& info) {

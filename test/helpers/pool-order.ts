@@ -1,5 +1,5 @@
 // Child process for the thread-pool test, run with UV_THREADPOOL_SIZE=1: four models predict at once, then a file
-// is read. Prints the order in which the five settle, one name a line.
+// is read. Prints the order in which the five settle, one name per line.
 import { readFile } from 'node:fs/promises';
 
 import { UNet } from '../../lib/index.js';

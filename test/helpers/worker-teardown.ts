@@ -1,5 +1,5 @@
 // Child process for the worker-thread test: a worker trains (fit, many epochs) and is terminated after its first
-// batch; another worker predicts and exits by itself. The main thread then still predicts. Prints one line a step.
+// batch; another worker predicts and exits by itself. The main thread then still predicts. Prints one line per step.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 import { UNet } from '../../lib/index.js';

@@ -101,8 +101,8 @@ inline void maxOfFour(const float* __restrict a, const float* __restrict b, cons
 inline void maxOfFour(const Bf16Bits* __restrict a, const Bf16Bits* __restrict b, const Bf16Bits* __restrict c,
                       const Bf16Bits* __restrict d, Bf16Bits* __restrict out, int64_t channels) {
   for (int64_t channel = 0; channel < channels; ++channel) {
-    const float largest = std::max(std::max(widen(a[channel]), widen(b[channel])),
-                                   std::max(widen(c[channel]), widen(d[channel])));
+    const float largest =
+        std::max(std::max(widen(a[channel]), widen(b[channel])), std::max(widen(c[channel]), widen(d[channel])));
     uint32_t bits;
     std::memcpy(&bits, &largest, sizeof bits);
     out[channel] = static_cast<Bf16Bits>(bits >> 16);
@@ -244,8 +244,7 @@ UNet foldForInference(UNet& model) {
   return twin;
 }
 
-InferenceNet::InferenceNet(UNet& model, Precision precision)
-    : twin_(foldForInference(model)), precision_(precision) {
+InferenceNet::InferenceNet(UNet& model, Precision precision) : twin_(foldForInference(model)), precision_(precision) {
   const auto& options = twin_->options();
   const auto weight = twin_->parameters().front();
   const bool supported = weight.device().is_cpu() && weight.scalar_type() == torch::kFloat32 &&
@@ -369,7 +368,7 @@ torch::Tensor InferenceNet::forward(const torch::Tensor& x) {
       const int64_t start = index * chunk, count = std::min(chunk, images - start);
       logits.narrow(0, start, count).copy_(forwardPacked(aligned.narrow(0, start, count)));
     };
-    // Whole rounds of chunks run one a thread, each on one core (libtorch and oneDNN run nested parallel work
+    // Whole rounds of chunks run one per thread, each on one core (libtorch and oneDNN run nested parallel work
     // inline): no barrier after every convolution, and each core keeps its own activations in its cache. Two
     // images take about 1.3 times one image on two cores this way against 2 times one after the other. Each
     // thread takes the next chunk when it is done with one, so a core slowed by other work takes fewer. What is

@@ -31,9 +31,9 @@ struct PredictOptions {
   int64_t tileSize = 0;    // 0 = the whole image at once
   double tileOverlap = 0.25;
   TileBlend blend = TileBlend::Gaussian;
-  double sigmaScale = 0.125;         // Gaussian blending: sigma = sigmaScale x tileSize
-  bool ttaFlips = false;             // average over the identity, horizontal, vertical and both flips
-  std::optional<int64_t> maxPixels;  // refuse batches of more pixels (N x H x W) than this; none = no limit
+  double sigmaScale = 0.125;                // Gaussian blending: sigma = sigmaScale x tileSize
+  bool ttaFlips = false;                    // average over the identity, horizontal, vertical and both flips
+  std::optional<int64_t> maxPixels;         // refuse batches of more pixels (N x H x W) than this; none = no limit
   Precision precision = kDefaultPrecision;  // of the network; tiling, blending and TTA's mean run in fp32
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option

@@ -24,7 +24,7 @@ DiceCeOptions defaultLoss(int64_t classes);
 // The ranges of each loss's options; throws std::invalid_argument naming `path`.<option>.
 void validateLoss(const LossSpec& spec, const std::string& path);
 
-// Training needs one number a batch: throws std::invalid_argument for reduction 'none'.
+// Training needs one number per batch: throws std::invalid_argument for reduction 'none'.
 void requireScalarLoss(const LossSpec& spec);
 
 }  // namespace unet

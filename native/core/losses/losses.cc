@@ -65,11 +65,12 @@ std::vector<int64_t> overlapAxes(int64_t dims, bool batch) {
   return axes;
 }
 
-// MONAI's per-class weight check: one value for all classes, or one a class (after background removal).
+// MONAI's per-class weight check: one value for all classes, or one per class (after background removal).
 torch::Tensor classWeights(const std::vector<double>& weight, int64_t classes, const torch::Tensor& like) {
   if (weight.size() != 1 && static_cast<int64_t>(weight.size()) != classes) {
     throw std::invalid_argument("weight: expected " + std::to_string(classes) +
-                                " values (one a class after background removal), got " + std::to_string(weight.size()));
+                                " values (one per class after background removal), got " +
+                                std::to_string(weight.size()));
   }
   for (double value : weight) {
     if (value < 0) throw std::invalid_argument("weight: values must be >= 0, got " + numberText(value));
@@ -229,7 +230,7 @@ torch::Tensor bceLoss(const torch::Tensor& logits, const torch::Tensor& target, 
     const auto count = static_cast<int64_t>(options.posWeight.size());
     if (count != 1 && count != channels) {
       throw std::invalid_argument("posWeight: expected 1 or " + std::to_string(channels) +
-                                  " values (one a channel), got " + std::to_string(count));
+                                  " values (one per channel), got " + std::to_string(count));
     }
     torch::Tensor values = torch::tensor(options.posWeight, logits.options());
     positiveWeight = count == 1 ? values : channelColumn(values, logits.dim());
@@ -258,7 +259,7 @@ torch::Tensor crossEntropyLoss(const torch::Tensor& logits, const torch::Tensor&
   c10::optional<torch::Tensor> weight;
   if (!options.weight.empty()) {
     if (static_cast<int64_t>(options.weight.size()) != classes) {
-      throw std::invalid_argument("weight: expected " + std::to_string(classes) + " values (one a class), got " +
+      throw std::invalid_argument("weight: expected " + std::to_string(classes) + " values (one per class), got " +
                                   std::to_string(options.weight.size()));
     }
     weight = torch::tensor(options.weight, logits.options());

@@ -29,7 +29,7 @@ struct DiceOptions {
   double smoothNr = 1e-5;
   double smoothDr = 1e-5;
   bool batch = false;
-  std::vector<double> weight;  // empty = none; one value = every class; else one a class
+  std::vector<double> weight;  // empty = none; one value = every class; else one per class
 };
 torch::Tensor diceLoss(const torch::Tensor& input, const torch::Tensor& target, const DiceOptions& options);
 
@@ -45,7 +45,7 @@ torch::Tensor diceCeLoss(const torch::Tensor& input, const torch::Tensor& target
 
 // torch.nn.BCEWithLogitsLoss
 struct BceOptions {
-  std::vector<double> posWeight;  // empty = none; else one a channel (or one for all)
+  std::vector<double> posWeight;  // empty = none; else one per channel (or one for all)
   Reduction reduction = Reduction::Mean;
 };
 torch::Tensor bceLoss(const torch::Tensor& logits, const torch::Tensor& target, const BceOptions& options);

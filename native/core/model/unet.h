@@ -25,7 +25,7 @@ const char* upsamplingName(Upsampling upsampling);
 
 struct UNetOptions {
   int64_t inChannels = 1;
-  int64_t classes = 1;  // 1 = binary (one logit channel), else one channel a class
+  int64_t classes = 1;  // 1 = binary (one logit channel), else one channel per class
   int64_t depth = 4;    // number of 2x2 poolings
   int64_t baseFilters = 64;
   double growth = 2.0;  // filters at level i = round(baseFilters * growth^i)
@@ -82,7 +82,7 @@ class UpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Up);
 
-// 1x1 convolution to one logit channel a class.
+// 1x1 convolution to one logit channel per class.
 class OutConvImpl : public torch::nn::Module {
  public:
   OutConvImpl(int64_t inChannels, int64_t classes);

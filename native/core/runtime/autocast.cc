@@ -57,7 +57,7 @@ Autocast::Autocast(torch::Device device, Precision precision) {
 Autocast::~Autocast() {
   if (!active_) return;
   set(cpu_, wasEnabled_, previousDtype_);
-  // The fp32 weights' casts are cached for the scope (one cast a step); a later step has new weights.
+  // The fp32 weights' casts are cached for the scope (one cast per step); a later step has new weights.
   if (!wasEnabled_) at::autocast::clear_cache();
 }
 

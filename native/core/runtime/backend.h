@@ -14,8 +14,8 @@ struct BackendInfo {
   int64_t cudaDevices = 0;
   int64_t threads = 0;
   std::string blas;
-  bool cpuBf16 = false;      // CpuFeatures::bf16
-  bool cpuAmx = false;       // CpuFeatures::amx
+  bool cpuBf16 = false;       // CpuFeatures::bf16
+  bool cpuAmx = false;        // CpuFeatures::amx
   std::string autoPrecision;  // what precision 'auto' picks on the CPU: "bf16" or "fp32"
 };
 

@@ -54,14 +54,10 @@ Precision resolvePrecision(Precision requested, torch::Device device, const std:
 
 torch::ScalarType dtypeOf(Precision precision) {
   switch (precision) {
-    case Precision::Bf16:
-      return torch::kBFloat16;
-    case Precision::Fp16:
-      return torch::kFloat16;
-    case Precision::Fp32:
-      return torch::kFloat32;
-    case Precision::Auto:
-      break;
+    case Precision::Bf16: return torch::kBFloat16;
+    case Precision::Fp16: return torch::kFloat16;
+    case Precision::Fp32: return torch::kFloat32;
+    case Precision::Auto: break;
   }
   throw std::logic_error("dtypeOf: resolve 'auto' first");
 }

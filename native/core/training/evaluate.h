@@ -15,8 +15,8 @@ namespace unet {
 // out for several classes (it would dominate them) and keep it for one; images whose truth is empty for every
 // scored class do not count (MONAI's ignore_empty).
 struct EvaluateOptions {
-  std::optional<LossSpec> loss;  // none: defaultLoss(classes)
-  int64_t batchSize = 8;         // images a forward pass
+  std::optional<LossSpec> loss;             // none: defaultLoss(classes)
+  int64_t batchSize = 8;                    // images a forward pass
   Precision precision = kDefaultPrecision;  // of the forward passes (the module's, under autocast); losses in fp32
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option

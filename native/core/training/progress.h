@@ -12,7 +12,7 @@
 
 namespace unet {
 
-// One entry an epoch. Validation fields are NaN without validation data.
+// One entry per epoch. Validation fields are NaN without validation data.
 struct EpochRecord {
   int64_t epoch = 0;  // 1-based
   double loss = 0, lr = 0, imagesPerSecond = 0, valLoss = 0, valDice = 0, valIoU = 0, seconds = 0;

@@ -31,8 +31,8 @@ double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, 
 
 struct TrainStepOptions {
   OptimizerOptions optimizer;
-  std::optional<LossSpec> loss;  // none: defaultLoss(classes)
-  double gradClip = 0.0;         // max global gradient norm; 0 = off
+  std::optional<LossSpec> loss;             // none: defaultLoss(classes)
+  double gradClip = 0.0;                    // max global gradient norm; 0 = off
   Precision precision = kDefaultPrecision;  // bf16: autocast's mixed precision (fp32 weights and optimiser)
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
