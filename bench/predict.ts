@@ -1,8 +1,11 @@
 // Prediction latency of torch-unet (model.predict, logits; in fp32, and in bf16 where the CPU has native bf16)
 // against onnxruntime-node (fp32) running the same network exported to ONNX from the PyTorch reference
-// (test/reference/unet.py with our weights), and against PyTorch eager, on the same threads. Usage: npx tsx bench/predict.ts [--quick] [--mask] [--threads N] [--rounds N] [--json PATH]
+// (test/reference/unet.py with our weights), and against PyTorch eager, on the same threads.
+// Usage: npx tsx bench/predict.ts [--quick] [--mask] [--busy] [--threads N] [--rounds N] [--json PATH]
+// --busy: another process keeps one core busy while every side is timed (a shared server's lot).
 // The sides take turns in rounds, each round in another order, so drifts in the machine's speed (it is shared)
 // hit all alike; each round also gives its own onnxruntime / ours ratio, whose spread shows the noise.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       mask: { type: 'boolean', default: false },
+      busy: { type: 'boolean', default: false },
       threads: { type: 'string' },
       rounds: { type: 'string' },
       json: { type: 'string' },
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'torch-unet-bench-'));
   const onnxPath = join(directory, 'unet.onnx');
   const torch = new PyTorchEager();
+  let busy: ReturnType<typeof spawn> | undefined;
   try {
     exportState(await model.stateDict(), directory);
     // Two images: the ONNX graph's batch axis is checked to be dynamic.
@@ -156,6 +161,8 @@ async function main(): Promise<void> {
     };
     const sides = Object.keys(timers) as Side[];
 
+    // One core's worth of other work, the same for every side: a process that never sleeps.
+    busy = values.busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
     // Turns: each side in turn, a round at a time, never two at once (none competes for the cores); the order
     // rotates from round to round, so that no side always follows the Python process.
     const rows = [];
@@ -186,8 +193,10 @@ async function main(): Promise<void> {
       });
     }
 
-    const env = { ...environment(peer.torchVersion), onnxruntime: ort.env.versions.common };
+    busy?.kill();
+    const env = { ...environment(peer.torchVersion), onnxruntime: ort.env.versions.common, busy: values.busy };
     console.log('Environment:', env);
+    if (values.busy) console.log('Busy: another process kept one core busy throughout the timings');
     console.log(
       `Model: U-Net baseFilters ${config.baseFilters}, depth ${config.depth}, ${config.inChannels} -> ${config.classes}, ` +
         `${HEIGHT}x${WIDTH}; onnxruntime: intra-op threads ${threads}, inter-op 1, graph optimisation 'all'`,
@@ -223,6 +232,7 @@ async function main(): Promise<void> {
     }
     if (values.json) writeFileSync(values.json, JSON.stringify({ environment: env, config, differences, rows }, null, 2));
   } finally {
+    busy?.kill();
     torch.close();
     rmSync(directory, { recursive: true, force: true });
   }
