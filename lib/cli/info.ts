@@ -11,5 +11,5 @@ export function info(options: { json?: boolean }): void {
   console.log(`BLAS      ${backend.blas}`);
   console.log(`threads   ${backend.threads}`);
   console.log(`CUDA      ${backend.cuda ? `yes, ${backend.cudaDevices} device(s)` : 'no'}`);
-  console.log(`CPU bf16  ${backend.cpuBf16 ? (backend.cpuAmx ? 'yes (AMX)' : 'yes (AVX512-BF16)') : 'no'}`);
+  console.log(`CPU bf16  ${backend.cpuBf16 ? (backend.cpuAmx ? 'yes (AMX)' : 'yes (AVX512-BF16)') : 'no'}; precision 'auto' is ${backend.autoPrecision}`);
 }
