@@ -8,6 +8,7 @@
       "type": "static_library",
       "sources": ["<!@(node -p \"require('fs').readdirSync('native/core', { recursive: true }).filter(f => f.endsWith('.cc')).sort().map(f => 'native/core/' + f).join(' ')\")"],
       "include_dirs": ["native", "<!@(node scripts/find-libtorch.js --include-dirs)"],
+      "defines": ["<!@(node scripts/find-libtorch.js --defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["<@(torch_cflags_cc)"]

@@ -95,8 +95,20 @@ function readVersion(includeDirs) {
   return 'unknown';
 }
 
+// c10d's process groups compile only with their backend's headers (ProcessGroupGloo.hpp is empty without
+// USE_C10D_GLOO): Gloo's come with a libtorch distribution or, on Debian/Ubuntu, from libgloo-dev; NCCL's with a
+// CUDA build. Without them the addon builds and distributed training is refused with that reason.
+function distributedDefines(includeDirs, cuda, systemIncludes) {
+  const c10d = (file) => includeDirs.some((dir) => existsSync(join(dir, 'torch', 'csrc', 'distributed', 'c10d', file)));
+  const header = (file) => [...includeDirs, ...systemIncludes].some((dir) => existsSync(join(dir, file)));
+  const defines = [];
+  if (c10d('ProcessGroupGloo.hpp') && header(join('gloo', 'config.h'))) defines.push('USE_C10D_GLOO');
+  if (cuda && c10d('ProcessGroupNCCL.hpp') && header('nccl.h')) defines.push('USE_C10D_NCCL');
+  return defines;
+}
+
 // The options exist for the tests; a build uses the defaults.
-export function findLibtorch({ env = process.env, python = 'python3', systemDirs = systemCandidates() } = {}) {
+export function findLibtorch({ env = process.env, python = 'python3', systemDirs = systemCandidates(), systemIncludes = ['/usr/include', '/usr/local/include'] } = {}) {
   const { way, torchDir } = locateTorchDir({ env, python, systemDirs });
   const config = readFileSync(join(torchDir, CONFIG), 'utf8');
   const prefix = installPrefix(torchDir, config);
@@ -121,6 +133,7 @@ export function findLibtorch({ env = process.env, python = 'python3', systemDirs
     version: readVersion(includeDirs),
     ldflags: [`-L${libDir}`, `-Wl,-rpath,${libDir}`],
     libraries,
+    defines: distributedDefines(includeDirs, cuda, systemIncludes),
   };
 }
 
@@ -135,6 +148,7 @@ function main(argv) {
     '--libraries': () => found.libraries.join(' '),
     '--cxxflags': () => found.cxxflags,
     '--cuda': () => (found.cuda ? '1' : '0'),
+    '--defines': () => found.defines.join(' '),
   };
   const flag = argv[0] ?? '--json';
   if (!outputs[flag]) throw new Error(`find-libtorch: unknown flag ${flag}; use one of ${Object.keys(outputs).join(', ')}`);

@@ -56,6 +56,22 @@ describe('find-libtorch', () => {
     expect(found.libraries).toEqual(['-lc10', '-ltorch_cpu', '-ltorch', '-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed']);
   });
 
+  it("defines c10d's backends whose headers are there: Gloo's (libgloo-dev), NCCL's on a CUDA build", () => {
+    const root = fakeLibtorch({ cuda: true });
+    const c10d = join(root, 'include', 'torch', 'csrc', 'distributed', 'c10d');
+    mkdirSync(c10d, { recursive: true });
+    writeFileSync(join(c10d, 'ProcessGroupGloo.hpp'), '');
+    writeFileSync(join(c10d, 'ProcessGroupNCCL.hpp'), '');
+    const system = join(root, 'system-include');
+    const find = () => findLibtorch({ env: { LIBTORCH: root }, systemDirs: [], systemIncludes: [system] });
+    expect(find().defines).toEqual([]); // c10d's headers, but neither Gloo's nor NCCL's
+    mkdirSync(join(system, 'gloo'), { recursive: true });
+    writeFileSync(join(system, 'gloo', 'config.h'), '');
+    expect(find().defines).toEqual(['USE_C10D_GLOO']);
+    writeFileSync(join(system, 'nccl.h'), '');
+    expect(find().defines).toEqual(['USE_C10D_GLOO', 'USE_C10D_NCCL']);
+  });
+
   it('takes Torch_DIR when LIBTORCH is not set', () => {
     const root = fakeLibtorch();
     const found = findLibtorch({ env: { Torch_DIR: join(root, 'share', 'cmake', 'Torch') }, systemDirs: [] });

@@ -25,7 +25,22 @@ struct EvaluateOptions {
 struct Evaluation {
   double loss, dice, iou;
 };
-Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
-                    int64_t batchSize, Precision precision);  // precision resolved
+
+// What the means are made of, so that shares of the data evaluated apart (one per rank) combine into the scores of
+// the whole: the loss summed over images, and Dice and IoU per image and scored class (NaN where undefined).
+struct EvaluationParts {
+  double lossSum = 0;
+  int64_t images = 0;
+  torch::Tensor dice, iou;  // images x scored classes, float32
+};
+
+EvaluationParts evaluateParts(UNet& model, const torch::Tensor& images, const torch::Tensor& masks,
+                              const LossSpec& loss, int64_t batchSize, Precision precision);  // precision resolved
+Evaluation summarize(const EvaluationParts& parts);
+
+inline Evaluation evaluate(UNet& model, const torch::Tensor& images, const torch::Tensor& masks, const LossSpec& loss,
+                           int64_t batchSize, Precision precision) {
+  return summarize(evaluateParts(model, images, masks, loss, batchSize, precision));
+}
 
 }  // namespace unet

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/distributed/data_parallel.h"
+#include "core/distributed/sampler.h"
 #include "core/io/checkpoint.h"
 #include "core/options/range.h"
 #include "core/training/evaluate.h"
@@ -45,6 +47,31 @@ double monitored(const EpochRecord& record, const std::string& monitor) {
   return record.loss;
 }
 
+// Validation with the data shared out between the ranks (rank r scores images r, r + W, ...), combined into the
+// scores one process gives on all of it: loss sums added, per-image scores gathered (padded with NaN, which the
+// mean skips, as Gloo's allgather needs shares of one size).
+Evaluation evaluateShared(DataParallel& parallel, UNet& model, const torch::Tensor& images, const torch::Tensor& masks,
+                          const LossSpec& loss, int64_t batchSize, Precision precision) {
+  auto& group = parallel.group();
+  const int64_t world = group.worldSize(), count = images.size(0);
+  const auto share = torch::arange(group.rank(), count, world, torch::kLong).to(images.device());
+  auto parts = evaluateParts(model, images.index_select(0, share), masks.index_select(0, share), loss, batchSize,
+                             precision);
+  const auto sums = parallel.sum({parts.lossSum, static_cast<double>(parts.images)});
+  const int64_t largest = (count + world - 1) / world;
+  const auto gather = [&](const torch::Tensor& scores) {
+    auto padded = torch::full({largest, scores.size(1)}, std::nan(""), scores.options());
+    padded.narrow(0, 0, scores.size(0)).copy_(scores);
+    return group.allgather(padded).reshape({-1, scores.size(1)});
+  };
+  EvaluationParts all;
+  all.lossSum = sums[0];
+  all.images = static_cast<int64_t>(sums[1]);
+  all.dice = gather(parts.dice);
+  all.iou = gather(parts.iou);
+  return summarize(all);
+}
+
 bool improves(double value, double best, const std::string& monitor) {
   if (std::isnan(value)) return false;
   if (std::isnan(best)) return true;
@@ -72,20 +99,35 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   const bool hasValidation = valImages.defined();
   const LossSpec loss = options.loss.value_or(defaultLoss(classes));
   const auto precision = resolvePrecision(options.precision, device, "options.precision", true);
+  const auto& group = options.processGroup;
+  const int64_t worldSize = group ? group->worldSize() : 1, rank = group ? group->rank() : 0;
 
   if (!options.resumeFrom.empty()) {
     auto checkpoint = loadCheckpoint(options.resumeFrom);
     loadStateDict(*model, checkpoint.stateDict);
     useChannelsLast(model);
     decodeProgress(checkpoint.progress, progress);
+    if (progress.worldSize != worldSize) {
+      throw std::invalid_argument("resumeFrom: the run was trained on " + std::to_string(progress.worldSize) +
+                                  " process(es); resume it on as many (here: " + std::to_string(worldSize) + ")");
+    }
     progress.optimizer = std::make_unique<Optimizer>(namedParameters(model), options.optimizer);
     if (checkpoint.optimizer == options.optimizer.name) progress.optimizer->loadSlots(checkpoint.optimizerSlots);
   } else {
     progress = TrainingProgress();
+    progress.worldSize = worldSize;
     useChannelsLast(model);
     progress.optimizer = std::make_unique<Optimizer>(namedParameters(model), options.optimizer);
   }
   Optimizer& optimizer = *progress.optimizer;
+  // DDP's constructor: every rank starts from rank 0's weights and buffers.
+  std::unique_ptr<DataParallel> parallel;
+  if (group) {
+    parallel = std::make_unique<DataParallel>(model, group);
+    parallel->broadcastState();
+  }
+  // A decision every rank takes together when distributed (stop, whose request may reach one rank only).
+  const auto anyRank = [&](bool mine) { return parallel ? parallel->sum({mine ? 1.0 : 0.0})[0] > 0 : mine; };
   LearningRateSchedule schedule(options.schedule, options.optimizer.lr, options.epochs);
   if (!options.resumeFrom.empty()) schedule.restore(progress.plateau);
 
@@ -95,22 +137,27 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   int64_t step = 0;
   bool stoppedEarly = false;
   for (int64_t epoch = progress.epochsDone; epoch < options.epochs && !stoppedEarly; ++epoch) {
-    if (callbacks.stopRequested && callbacks.stopRequested()) {  // before this epoch changes any state
+    if (anyRank(callbacks.stopRequested && callbacks.stopRequested())) {  // before this epoch changes any state
       result.aborted = true;
       break;
     }
     // Seeding by epoch makes a resumed run draw what an uninterrupted one would have.
-    generator.set_current_seed(options.seed * 1000003u + static_cast<uint64_t>(epoch));
+    // Distributed, each rank augments its own images with draws of its own.
+    generator.set_current_seed(options.seed * 1000003u + static_cast<uint64_t>(epoch) +
+                               static_cast<uint64_t>(rank) * 7777777u);
     torch::manual_seed(options.seed * 7919u + static_cast<uint64_t>(epoch));  // dropout
     const auto started = Clock::now();
     optimizer.setLearningRate(schedule.forEpoch(epoch));
     model->train();
-    const auto order = options.shuffle ? torch::randperm(trainCount, generator, torch::kLong)
-                                       : torch::arange(trainCount, torch::kLong);
+    // Distributed: this rank's share, as torch's DistributedSampler(shuffle, seed) with set_epoch(epoch) draws it.
+    const auto order = parallel ? distributedIndices(trainCount, epoch, {rank, worldSize, options.shuffle, options.seed})
+                       : options.shuffle ? torch::randperm(trainCount, generator, torch::kLong)
+                                         : torch::arange(trainCount, torch::kLong);
+    const int64_t count = order.size(0);
     double lossSum = 0;
     int64_t seen = 0;
-    for (int64_t start = 0; start < trainCount; start += options.batchSize) {
-      if (callbacks.stopRequested && callbacks.stopRequested()) {
+    for (int64_t start = 0; start < count; start += options.batchSize) {
+      if (anyRank(callbacks.stopRequested && callbacks.stopRequested())) {
         result.aborted = true;
         break;
       }
@@ -118,13 +165,18 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
       auto x = images.index_select(0, batch), y = masks.index_select(0, batch);
       if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
       const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
-      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, precision);
+      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, precision, parallel.get());
       lossSum += batchLoss * static_cast<double>(x.size(0));
       seen += x.size(0);
       ++step;
       if (callbacks.onBatchEnd) callbacks.onBatchEnd(step, epoch + 1, batchLoss);
     }
     if (result.aborted) break;
+    if (parallel) {  // every rank logs the figures of the whole epoch
+      const auto sums = parallel->sum({lossSum, static_cast<double>(seen)});
+      lossSum = sums[0];
+      seen = static_cast<int64_t>(sums[1]);
+    }
     const double trainSeconds = secondsSince(started);
 
     EpochRecord record;
@@ -134,7 +186,8 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
     record.valLoss = record.valDice = record.valIoU = std::nan("");
     if (hasValidation) {
-      const auto scores = evaluate(model, valImages, valMasks, loss, options.batchSize, precision);
+      const auto scores = parallel ? evaluateShared(*parallel, model, valImages, valMasks, loss, options.batchSize, precision)
+                                   : evaluate(model, valImages, valMasks, loss, options.batchSize, precision);
       record.valLoss = scores.loss;
       record.valDice = scores.dice;
       record.valIoU = scores.iou;
@@ -149,7 +202,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     if (!options.checkpointPath.empty() &&
         improves(monitored(record, options.checkpointMonitor), progress.bestMonitored, options.checkpointMonitor)) {
       progress.bestMonitored = monitored(record, options.checkpointMonitor);
-      saveCheckpoint(options.checkpointPath, makeCheckpoint(model, progress));
+      if (rank == 0) saveCheckpoint(options.checkpointPath, makeCheckpoint(model, progress));
     }
     if (options.earlyStoppingPatience && hasValidation) {
       if (improves(record.valDice, progress.bestValDice, "valDice")) {

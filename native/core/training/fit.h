@@ -5,11 +5,13 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/losses/loss_spec.h"
+#include "core/distributed/process_group.h"
 #include "core/model/unet.h"
 #include "core/runtime/precision.h"
 #include "core/training/augment.h"
@@ -34,6 +36,10 @@ struct FitOptions {
   std::string checkpointMonitor = "valDice";  // "valDice" | "valIoU" | "valLoss" | "loss"
   std::string resumeFrom;                     // "" = start afresh
   Precision precision = kDefaultPrecision;    // of training and validation: bf16 = autocast's mixed precision
+  // Data-parallel training with the other ranks of this group (DistributedDataParallel's semantics, see
+  // core/distributed/data_parallel.h); none = this process alone. batchSize is then per rank, as a
+  // DataLoader's batch_size is under DDP.
+  std::shared_ptr<ProcessGroup> processGroup;
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };

@@ -13,6 +13,8 @@ std::string encodeProgress(const TrainingProgress& progress) {
       << "schedule " << progress.plateau.lr << " " << progress.plateau.best << " " << progress.plateau.badEpochs << "\n"
       << "bestMonitored " << progress.bestMonitored << "\n"
       << "bestValDice " << progress.bestValDice << " " << progress.epochsWithoutImprovement << "\n";
+  // Only distributed runs write it, so single-process checkpoints stay readable by earlier versions.
+  if (progress.worldSize != 1) out << "worldSize " << progress.worldSize << "\n";
   for (const auto& r : progress.history) {
     out << "epoch " << r.epoch << " " << r.loss << " " << r.lr << " " << r.imagesPerSecond << " " << r.valLoss << " "
         << r.valDice << " " << r.valIoU << " " << r.seconds << "\n";
@@ -51,6 +53,9 @@ void decodeProgress(const std::string& text, TrainingProgress& progress) {
       need(2);
       decoded.bestValDice = v[0];
       decoded.epochsWithoutImprovement = static_cast<int64_t>(v[1]);
+    } else if (key == "worldSize") {
+      need(1);
+      decoded.worldSize = static_cast<int64_t>(v[0]);
     } else if (key == "epoch") {
       need(8);
       decoded.history.push_back({static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7]});

@@ -26,6 +26,7 @@ struct TrainingProgress {
   double bestMonitored = std::numeric_limits<double>::quiet_NaN();  // the checkpoint's monitor, best so far
   double bestValDice = std::numeric_limits<double>::quiet_NaN();    // early stopping's, best so far
   int64_t epochsWithoutImprovement = 0;
+  int64_t worldSize = 1;  // of the run: a distributed run resumes with as many ranks
 };
 
 // Everything but the optimiser, one "key values..." line an entry, and back.

@@ -39,7 +39,9 @@ torch::Tensor channelsLastOnCpu(const torch::Tensor& images) {
 }
 
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
-                const LossSpec& lossSpec, double gradClip, const std::string& where, Precision precision) {
+                const LossSpec& lossSpec, double gradClip, const std::string& where, Precision precision,
+                DataParallel* parallel) {
+  if (parallel) parallel->broadcastBuffers();
   torch::Tensor loss;
   {
     // The forward pass under autocast; backward runs each op's gradient in the type its forward ran in.
@@ -49,13 +51,18 @@ double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, 
   }
   if (loss.dim() != 0) throw std::invalid_argument("loss.reduction: expected 'mean' or 'sum' for training");
   const double value = loss.item<double>();
-  if (!std::isfinite(value)) {
-    throw std::runtime_error("the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") + " at " + where +
+  const bool finite = std::isfinite(value);
+  const bool allFinite = parallel ? parallel->sum({finite ? 0.0 : 1.0})[0] == 0 : finite;
+  if (!allFinite) {
+    const std::string what = finite ? "on another rank" : std::isnan(value) ? "NaN" : "infinite";
+    throw std::runtime_error("the loss became " + what + " at " + where +
                              "; the weights are those of the step before. Lower lr, set gradClip, or check "
                              "the images and masks");
   }
   optimizer.zeroGrad();
+  if (parallel) parallel->start();
   loss.backward();
+  if (parallel) parallel->finish();
   if (gradClip > 0) clipGradientNorm(namedParameters(model), gradClip);
   optimizer.step();
   return value;

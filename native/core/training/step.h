@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/losses/loss_spec.h"
+#include "core/distributed/data_parallel.h"
 #include "core/model/unet.h"
 #include "core/runtime/precision.h"
 #include "core/training/optimizer.h"
@@ -26,8 +27,11 @@ torch::Tensor channelsLastOnCpu(const torch::Tensor& images);
 
 // One step on a batch whose masks prepareMasks has checked; returns the loss. A NaN or Inf loss throws
 // std::runtime_error naming `where`, before the weights change.
+// With `parallel`, a step of DistributedDataParallel: rank 0's buffers first, gradients averaged over ranks, and
+// the NaN stop decided by all ranks together (every rank throws when any rank's loss is not finite).
 double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, const torch::Tensor& masks,
-                const LossSpec& loss, double gradClip, const std::string& where, Precision precision);
+                const LossSpec& loss, double gradClip, const std::string& where, Precision precision,
+                DataParallel* parallel = nullptr);
 
 struct TrainStepOptions {
   OptimizerOptions optimizer;

@@ -1,0 +1,111 @@
+#include "core/distributed/data_parallel.h"
+
+#include <stdexcept>
+
+namespace unet {
+
+DataParallel::DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group)
+    : model_(model), group_(std::move(group)), parameters_(model->parameters()) {
+  // Buckets in reverse parameter order, the order backward produces the gradients in.
+  int64_t limit = kFirstBucketBytes;
+  for (size_t index = parameters_.size(); index-- > 0;) {
+    const auto& parameter = parameters_[index];
+    if (buckets_.empty() || buckets_.back().flat.numel() * 4 + parameter.numel() * 4 > limit) {
+      if (!buckets_.empty()) limit = kBucketBytes;
+      buckets_.emplace_back();
+      buckets_.back().flat = torch::zeros({0}, parameter.options().dtype(torch::kFloat32));
+    }
+    auto& bucket = buckets_.back();
+    bucket.offsets.push_back(bucket.flat.numel());
+    bucket.parameters.push_back(index);
+    bucket.flat = torch::zeros({bucket.flat.numel() + parameter.numel()}, bucket.flat.options());
+  }
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    for (size_t slot = 0; slot < buckets_[b].parameters.size(); ++slot) {
+      const size_t index = buckets_[b].parameters[slot];
+      const unsigned handle = parameters_[index].register_hook(
+          [this, b, slot](const torch::Tensor& gradient) { gradientReady(b, slot, gradient); });
+      hooks_.emplace_back(index, handle);
+    }
+  }
+}
+
+DataParallel::~DataParallel() {
+  for (const auto& [index, handle] : hooks_) parameters_[index].remove_hook(handle);
+}
+
+void DataParallel::broadcastState() {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> state;
+  for (const auto& parameter : parameters_) state.push_back(parameter.data());
+  for (const auto& buffer : model_->buffers()) state.push_back(buffer);
+  // One tensor at a time: Gloo's broadcast of a list needs them alike in type, and num_batches_tracked is int64.
+  for (auto& tensor : state) {
+    auto contiguous = tensor.contiguous();
+    group_->broadcast({contiguous}, 0)->wait();
+    if (!contiguous.is_same(tensor)) tensor.copy_(contiguous);
+  }
+}
+
+void DataParallel::broadcastBuffers() {
+  torch::NoGradGuard noGrad;
+  for (auto& buffer : model_->buffers()) {
+    auto contiguous = buffer.contiguous();
+    group_->broadcast({contiguous}, 0)->wait();
+    if (!contiguous.is_same(buffer)) buffer.copy_(contiguous);
+  }
+}
+
+void DataParallel::start() {
+  for (auto& bucket : buckets_) {
+    bucket.pending = static_cast<int64_t>(bucket.parameters.size());
+    bucket.work.reset();
+    bucket.flat.zero_();
+  }
+  armed_ = true;
+}
+
+void DataParallel::gradientReady(size_t b, size_t slot, const torch::Tensor& gradient) {
+  if (!armed_) return;  // a backward outside a distributed step (gradients(), say)
+  auto& bucket = buckets_[b];
+  const auto& parameter = parameters_[bucket.parameters[slot]];
+  torch::NoGradGuard noGrad;
+  // In logical order (view, not the memory order of a channels-last gradient), read back the same way.
+  bucket.flat.narrow(0, bucket.offsets[slot], parameter.numel()).view(parameter.sizes()).copy_(gradient);
+  if (--bucket.pending == 0) launch(bucket);
+}
+
+void DataParallel::launch(Bucket& bucket) {
+  bucket.flat.div_(static_cast<double>(group_->worldSize()));
+  bucket.work = group_->allreduceSum({bucket.flat});
+}
+
+void DataParallel::finish() {
+  armed_ = false;
+  // A parameter that took no part in this backward counts as a zero gradient (DDP's find_unused_parameters).
+  for (auto& bucket : buckets_) {
+    if (!bucket.work) launch(bucket);
+  }
+  torch::NoGradGuard noGrad;
+  for (auto& bucket : buckets_) {
+    bucket.work->wait();
+    bucket.work.reset();
+    for (size_t slot = 0; slot < bucket.parameters.size(); ++slot) {
+      auto& parameter = parameters_[bucket.parameters[slot]];
+      const auto averaged = bucket.flat.narrow(0, bucket.offsets[slot], parameter.numel()).view(parameter.sizes());
+      if (parameter.grad().defined()) {
+        parameter.mutable_grad().copy_(averaged);
+      } else {
+        parameter.mutable_grad() = averaged.clone();
+      }
+    }
+  }
+}
+
+std::vector<double> DataParallel::sum(const std::vector<double>& values) {
+  auto tensor = torch::tensor(values, torch::kFloat64);
+  group_->allreduceSum({tensor})->wait();
+  return std::vector<double>(tensor.data_ptr<double>(), tensor.data_ptr<double>() + tensor.numel());
+}
+
+}  // namespace unet
