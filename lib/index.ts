@@ -33,3 +33,7 @@ export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObje
 export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT } from './pictures/index.js';
 export type { Colour, PanelRow, PanelOptions, OverlayOptions } from './pictures/index.js';
 export { writeFileAtomic } from './files.js';
+export { ProcessGroup, distributedSupport } from './distributed/process_group.js';
+export type { ProcessGroupOptions, DistributedBackend } from './distributed/process_group.js';
+export { distributedIndices } from './distributed/sampler.js';
+export type { SamplerOptions } from './distributed/sampler.js';

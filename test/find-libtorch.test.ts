@@ -15,8 +15,9 @@ interface Found {
   version: string;
   ldflags: string[];
   libraries: string[];
+  defines: string[];
 }
-type FindLibtorch = (options?: { env?: Record<string, string>; python?: string; systemDirs?: string[] }) => Found;
+type FindLibtorch = (options?: { env?: Record<string, string>; python?: string; systemDirs?: string[]; systemIncludes?: string[] }) => Found;
 
 const script: string = '../scripts/find-libtorch.js';
 const { findLibtorch } = (await import(script)) as { findLibtorch: FindLibtorch };

@@ -12,9 +12,12 @@ import type { FitOptions } from '../training/fit.js';
 import type { EpochLogs } from '../training/history.js';
 import type { ProgressEvent } from '../training/progress.js';
 import type { TrainStepOptions } from '../training/train_step.js';
+import type { SamplerOptions } from '../distributed/sampler.js';
 
 /** fit's options less what stays in JS (the validation data, the callbacks, the signal). */
-export type NativeFitOptions = Omit<FitOptions, 'validation' | 'validationSplit' | 'onBatchEnd' | 'onEpochEnd' | 'signal'>;
+export type NativeFitOptions = Omit<FitOptions, 'validation' | 'validationSplit' | 'onBatchEnd' | 'onEpochEnd' | 'signal' | 'processGroup'> & {
+  processGroup?: NativeProcessGroup;
+};
 /** predict's options less the batching, which lib/inference/batcher.ts does. */
 export type NativePredictOptions = Omit<PredictOptions, 'batching'>;
 export type NativeArchitecture = Omit<UNetOptions, 'device' | 'seed'>;
@@ -51,6 +54,13 @@ export interface NativeModel {
   dispose(): void;
 }
 
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: 'gloo' | 'nccl';
+  barrier(): Promise<void>;
+}
+
 /** Every default as the core has it (native/addon/defaults.cc). */
 export interface NativeDefaults {
   unet: UNetConfig & { device: DeviceName };
@@ -82,4 +92,8 @@ export interface NativeAddon {
   defaults(): NativeDefaults;
   /** fit's checks without the loop: epochs and batchSize as fit would use them (lib/training/fit.ts fitBatches). */
   checkFitOptions(options: NativeFitOptions): { epochs: number; batchSize: number };
+  /** Options as ProcessGroup.init merged them with the environment, plus torchrun's agent store. */
+  initProcessGroup(options: Record<string, unknown>): Promise<NativeProcessGroup>;
+  distributedSupport(): Record<'gloo' | 'nccl', string | null>;
+  distributedIndices(count: number, epoch: number, options: SamplerOptions): number[];
 }

@@ -11,6 +11,7 @@ import { number, typeError } from '../validate.js';
 import type { AugmentOptions } from './augment.js';
 import type { BatchLogs, EpochLogs, History } from './history.js';
 import type { OptimizerOptions } from './optimizer.js';
+import { nativeGroup, type ProcessGroup } from '../distributed/process_group.js';
 import type { ScheduleName, ScheduleOptions } from './schedule.js';
 
 export interface TrainingData {
@@ -55,6 +56,12 @@ export interface FitOptions extends OptimizerOptions {
   checkpoint?: CheckpointOptions;
   /** Continues from a file written by save() or by `checkpoint`, up to `epochs` in all. */
   resumeFrom?: string;
+  /**
+   * Trains with the other processes of this group, as PyTorch's DistributedDataParallel: each rank takes its
+   * share of the images (DistributedSampler's), gradients are averaged, every rank logs the same epoch figures,
+   * rank 0 writes the checkpoint. batchSize is per rank. Default none.
+   */
+  processGroup?: ProcessGroup;
   /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
   onBatchEnd?: (step: number, logs: BatchLogs) => unknown;
   /**
@@ -111,12 +118,14 @@ export function checkFitOptions(options: FitOptions): NativeFitOptions {
   if (options.validation !== undefined && options.validationSplit !== undefined) {
     throw new TypeError('options: give validation or validationSplit, not both');
   }
-  const forNative: FitOptions = { ...options };
-  for (const key of ['validation', ...Object.keys(jsSchema)] as (keyof FitOptions)[]) {
+  const { processGroup, ...rest } = options;
+  const forNative: NativeFitOptions = { ...rest };
+  for (const key of ['validation', ...Object.keys(jsSchema)] as (keyof typeof rest)[]) {
     const check = jsSchema[key as keyof typeof jsSchema];
     if (check && options[key] !== undefined) check(options[key], `options.${key}`);
-    delete forNative[key];
+    delete (forNative as Record<string, unknown>)[key];
   }
+  if (processGroup !== undefined) forNative.processGroup = nativeGroup(processGroup, 'options.processGroup');
   return forNative;
 }
 

@@ -9,12 +9,14 @@
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
 #include "addon/options.h"
+#include "addon/process_group_wrap.h"
 
 namespace unet::js {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->modelConstructor = Napi::Persistent(ModelWrap::DefineClass(env));
+  data->processGroupConstructor = Napi::Persistent(ProcessGroupWrap::DefineClass(env));
   data->jsThread = JsThread::Open(env);
   env.SetInstanceData(data);
 
@@ -27,6 +29,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));
   exports.Set("checkFitOptions", Napi::Function::New(env, CheckFitOptions, "checkFitOptions"));
+  exports.Set("initProcessGroup", Napi::Function::New(env, InitProcessGroup, "initProcessGroup"));
+  exports.Set("distributedSupport", Napi::Function::New(env, DistributedSupport, "distributedSupport"));
+  exports.Set("distributedIndices", Napi::Function::New(env, DistributedIndices, "distributedIndices"));
   return exports;
 }
 

@@ -11,6 +11,7 @@ namespace unet::js {
 
 struct AddonData {
   Napi::FunctionReference modelConstructor;
+  Napi::FunctionReference processGroupConstructor;
   std::shared_ptr<JsThread> jsThread;
 
   static AddonData& Of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -1,5 +1,6 @@
 #include "addon/js_errors.h"
 #include "addon/option_fields.h"
+#include "addon/process_group_wrap.h"
 #include "core/options/range.h"
 
 namespace unet::js {
@@ -90,6 +91,7 @@ FitOptions fitOptionsFromJs(const Napi::Value& value) {
     checkpoint.finish();
   }
   if (reader.has("resumeFrom")) f.resumeFrom = readFilePath(reader, "resumeFrom");
+  if (reader.has("processGroup")) f.processGroup = ProcessGroupWrap::From(reader.take("processGroup"), reader.path("processGroup"));
   reader.finish();
   f.validate();
   return f;

@@ -68,5 +68,6 @@ extern const Fields<CrossEntropyOptions> kCrossEntropyFields;
 extern const Fields<FocalOptions> kFocalFields;
 extern const Fields<TverskyOptions> kTverskyFields;
 extern const Fields<OverlapMetricOptions> kOverlapMetricFields;
+extern const Fields<ProcessGroupOptions> kProcessGroupFields;
 
 }  // namespace unet::js

@@ -2,7 +2,7 @@
 // reads with an OptionReader (a wrong type or an unknown key is a TypeError naming the option), leaves what the
 // user left out at the core's default, and has the core check the ranges. One file each, named after the
 // options it reads: unet_options.cc, fit_options.cc, augment_options.cc, predict_options.cc, loss_options.cc,
-// metric_options.cc, precision_options.cc; defaults.cc shows every default.
+// metric_options.cc, precision_options.cc, distributed_options.cc; defaults.cc shows every default.
 #pragma once
 
 #include <napi.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "addon/option_reader.h"
+#include "core/distributed/process_group.h"
 #include "core/inference/predict.h"
 #include "core/losses/loss_spec.h"
 #include "core/metrics/metrics.h"
@@ -48,6 +49,10 @@ LossSpec lossSpecFromJs(const std::string& kind, const Napi::Value& options, con
 std::optional<LossSpec> lossFromJs(const Napi::Value& value, const std::string& path);
 
 OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Value& value);
+
+// initProcessGroup's options: rank, worldSize, masterAddr, masterPort, backend, timeout (seconds), interface,
+// agentStore, restartCount (lib/ reads torchrun's environment into them).
+ProcessGroupOptions processGroupOptionsFromJs(const Napi::Value& value);
 
 // checkFitOptions(options): { epochs, batchSize } as fit would use them; for the loop over batches that JS drives
 // (lib/training/fit.ts fitBatches), which needs fit's checks but not the native loop.
