@@ -91,7 +91,8 @@ FitOptions fitOptionsFromJs(const Napi::Value& value) {
     checkpoint.finish();
   }
   if (reader.has("resumeFrom")) f.resumeFrom = readFilePath(reader, "resumeFrom");
-  if (reader.has("processGroup")) f.processGroup = ProcessGroupWrap::From(reader.take("processGroup"), reader.path("processGroup"));
+  if (reader.has("processGroup"))
+    f.processGroup = ProcessGroupWrap::From(reader.take("processGroup"), reader.path("processGroup"));
   reader.finish();
   f.validate();
   return f;

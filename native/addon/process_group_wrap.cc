@@ -2,21 +2,22 @@
 
 #include "addon/addon_data.h"
 #include "addon/job.h"
-#include "addon/option_reader.h"
 #include "addon/option_fields.h"
+#include "addon/option_reader.h"
 #include "addon/options.h"
 #include "core/distributed/sampler.h"
 
 namespace unet::js {
 
 Napi::Function ProcessGroupWrap::DefineClass(Napi::Env env) {
-  return Napi::ObjectWrap<ProcessGroupWrap>::DefineClass(env, "NativeProcessGroup",
-                                                         {
-                                                             InstanceAccessor<&ProcessGroupWrap::Rank>("rank"),
-                                                             InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
-                                                             InstanceAccessor<&ProcessGroupWrap::Backend>("backend"),
-                                                             InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
-                                                         });
+  return Napi::ObjectWrap<ProcessGroupWrap>::DefineClass(
+      env, "NativeProcessGroup",
+      {
+          InstanceAccessor<&ProcessGroupWrap::Rank>("rank"),
+          InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
+          InstanceAccessor<&ProcessGroupWrap::Backend>("backend"),
+          InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
+      });
 }
 
 Napi::Object ProcessGroupWrap::NewInstance(Napi::Env env, std::shared_ptr<ProcessGroup> group) {
@@ -87,9 +88,8 @@ Napi::Value DistributedSupport(const Napi::CallbackInfo& info) {
 }
 
 const Fields<SamplerOptions> kSamplerFields = {
-    {"rank", &SamplerOptions::rank},       {"worldSize", &SamplerOptions::worldSize},
-    {"shuffle", &SamplerOptions::shuffle}, {"seed", &SamplerOptions::seed},
-    {"dropLast", &SamplerOptions::dropLast},
+    {"rank", &SamplerOptions::rank}, {"worldSize", &SamplerOptions::worldSize}, {"shuffle", &SamplerOptions::shuffle},
+    {"seed", &SamplerOptions::seed}, {"dropLast", &SamplerOptions::dropLast},
 };
 
 Napi::Value DistributedIndices(const Napi::CallbackInfo& info) {

@@ -7,7 +7,7 @@ Usage: /usr/bin/python3 test/oracle/ddp_case.py < request.json
 request: {"dir": str, "config": {...UNetConfig}, "shape": [N, C, H, W], "world": int, "port": int, "seed": int,
           "epochs": int, "batchSize": int, "lr": float}
 reads dir/initial.pt (a state dict), dir/images.bin (float32), dir/masks.bin (uint8); writes dir/rank<r>.json:
-{"state": {name: tensor}, "losses": [per step]} for every rank.
+{"state": {name: tensor}, "losses": [per step]} for every rank; prints {"ranks": world}.
 """
 import json
 import os
@@ -63,6 +63,7 @@ def worker(rank, request):
 def main():
     request = json.load(sys.stdin)
     mp.spawn(worker, args=(request,), nprocs=request["world"], join=True)
+    print(json.dumps({"ranks": request["world"]}))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,20 @@ std::chrono::milliseconds timeoutOf(const ProcessGroupOptions& options) {
   return std::chrono::milliseconds(static_cast<int64_t>(options.timeoutSeconds * 1000));
 }
 
+// c10's errors carry a C++ stack trace in what(); a user needs the message.
+std::string messageOf(const std::exception& error) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&error)) return c10->what_without_backtrace();
+  return error.what();
+}
+
+// Meeting the others takes two waits: for the store, then (Gloo's full mesh) for every rank's address in it.
+[[noreturn]] void failedToMeet(const ProcessGroupOptions& options, const std::exception& error) {
+  throw std::runtime_error("distributed: rank " + std::to_string(options.rank) + " could not meet the other " +
+                           std::to_string(options.worldSize - 1) + " rank(s) at " + options.masterAddr + ":" +
+                           std::to_string(options.masterPort) + " within " + range::jsNumber(options.timeoutSeconds) +
+                           " s: " + messageOf(error));
+}
+
 // The store every rank meets in: rank 0 hosts it, or torchrun's agent does (then all connect, under its prefix),
 // as torch.distributed's env:// rendezvous does.
 c10::intrusive_ptr<c10d::Store> rendezvous(const ProcessGroupOptions& options) {
@@ -41,10 +55,7 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const ProcessGroupOptions& options) {
   try {
     tcp = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, store);
   } catch (const std::exception& error) {
-    throw std::runtime_error("distributed: rank " + std::to_string(options.rank) + " could not meet the other " +
-                             std::to_string(options.worldSize - 1) + " rank(s) at " + options.masterAddr + ":" +
-                             std::to_string(options.masterPort) + " within " +
-                             range::jsNumber(options.timeoutSeconds) + " s: " + error.what());
+    failedToMeet(options, error);
   }
   const std::string prefix =
       options.agentStore ? "/worker/attempt_" + std::to_string(options.restartCount) : std::string("torch-unet");
@@ -58,7 +69,7 @@ class C10dPending : public ProcessGroup::Pending {
     try {
       work_->wait();
     } catch (const std::exception& error) {
-      throw std::runtime_error("distributed: " + what_ + " failed: " + error.what());
+      throw std::runtime_error("distributed: " + what_ + " failed: " + messageOf(error));
     }
   }
 
@@ -163,8 +174,7 @@ std::shared_ptr<ProcessGroup> initProcessGroup(const ProcessGroupOptions& option
       auto backend = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo);
       return std::make_shared<C10dGroup<c10d::ProcessGroupGloo>>(options, store, backend);
     } catch (const std::exception& error) {
-      throw std::runtime_error("distributed: rank " + std::to_string(rank) + " could not connect to the other ranks: " +
-                               error.what());
+      failedToMeet(options, error);
     }
   }
 #endif

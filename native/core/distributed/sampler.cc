@@ -26,9 +26,10 @@ torch::Tensor distributedIndices(int64_t count, int64_t epoch, const SamplerOpti
     order = torch::arange(count, torch::kLong);
   }
   // As DistributedSampler: with dropLast and a remainder, ceil((count - world) / world) each; else ceil(count / world).
-  const int64_t perRank = options.dropLast && count % world != 0 ? (count - world + world - 1) / world
-                                                                  : (count + world - 1) / world;
-  if (perRank < 1) throw std::invalid_argument("options.dropLast: fewer items (" + std::to_string(count) + ") than ranks");
+  const int64_t perRank =
+      options.dropLast && count % world != 0 ? (count - world + world - 1) / world : (count + world - 1) / world;
+  if (perRank < 1)
+    throw std::invalid_argument("options.dropLast: fewer items (" + std::to_string(count) + ") than ranks");
   const int64_t total = perRank * world;
   if (total > count) {
     // Padding repeats the permutation from its start, as many times as it takes.

@@ -52,11 +52,12 @@ double monitored(const EpochRecord& record, const std::string& monitor) {
 // mean skips, as Gloo's allgather needs shares of one size).
 Evaluation evaluateShared(DataParallel& parallel, UNet& model, const torch::Tensor& images, const torch::Tensor& masks,
                           const LossSpec& loss, int64_t batchSize, Precision precision) {
+  parallel.broadcastBuffers();  // DDP's forward does so in eval mode too: every rank scores rank 0's model
   auto& group = parallel.group();
   const int64_t world = group.worldSize(), count = images.size(0);
   const auto share = torch::arange(group.rank(), count, world, torch::kLong).to(images.device());
-  auto parts = evaluateParts(model, images.index_select(0, share), masks.index_select(0, share), loss, batchSize,
-                             precision);
+  auto parts =
+      evaluateParts(model, images.index_select(0, share), masks.index_select(0, share), loss, batchSize, precision);
   const auto sums = parallel.sum({parts.lossSum, static_cast<double>(parts.images)});
   const int64_t largest = (count + world - 1) / world;
   const auto gather = [&](const torch::Tensor& scores) {
@@ -150,7 +151,8 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     optimizer.setLearningRate(schedule.forEpoch(epoch));
     model->train();
     // Distributed: this rank's share, as torch's DistributedSampler(shuffle, seed) with set_epoch(epoch) draws it.
-    const auto order = parallel ? distributedIndices(trainCount, epoch, {rank, worldSize, options.shuffle, options.seed})
+    const auto order = parallel
+                           ? distributedIndices(trainCount, epoch, {rank, worldSize, options.shuffle, options.seed})
                        : options.shuffle ? torch::randperm(trainCount, generator, torch::kLong)
                                          : torch::arange(trainCount, torch::kLong);
     const int64_t count = order.size(0);
@@ -165,7 +167,8 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
       auto x = images.index_select(0, batch), y = masks.index_select(0, batch);
       if (options.augment.any()) std::tie(x, y) = augment(x, y, options.augment, generator);
       const std::string where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
-      const double batchLoss = optimise(model, optimizer, x, y, loss, options.gradClip, where, precision, parallel.get());
+      const double batchLoss =
+          optimise(model, optimizer, x, y, loss, options.gradClip, where, precision, parallel.get());
       lossSum += batchLoss * static_cast<double>(x.size(0));
       seen += x.size(0);
       ++step;
@@ -186,8 +189,9 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
     record.imagesPerSecond = static_cast<double>(seen) / trainSeconds;
     record.valLoss = record.valDice = record.valIoU = std::nan("");
     if (hasValidation) {
-      const auto scores = parallel ? evaluateShared(*parallel, model, valImages, valMasks, loss, options.batchSize, precision)
-                                   : evaluate(model, valImages, valMasks, loss, options.batchSize, precision);
+      const auto scores =
+          parallel ? evaluateShared(*parallel, model, valImages, valMasks, loss, options.batchSize, precision)
+                   : evaluate(model, valImages, valMasks, loss, options.batchSize, precision);
       record.valLoss = scores.loss;
       record.valDice = scores.dice;
       record.valIoU = scores.iou;

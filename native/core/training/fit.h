@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/losses/loss_spec.h"
 #include "core/distributed/process_group.h"
+#include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
 #include "core/runtime/precision.h"
 #include "core/training/augment.h"

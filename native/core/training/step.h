@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/losses/loss_spec.h"
 #include "core/distributed/data_parallel.h"
+#include "core/losses/loss_spec.h"
 #include "core/model/unet.h"
 #include "core/runtime/precision.h"
 #include "core/training/optimizer.h"

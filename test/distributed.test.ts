@@ -1,0 +1,154 @@
+// Distributed training on c10d (native/core/distributed): DistributedSampler's shares, fit in two processes
+// against python3-torch's own DistributedDataParallel on the same weights and data, validation shared out and
+// combined, and the failures a user meets (a rank that never comes, a wrong option).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { ProcessGroup, UNet, distributedIndices, distributedSupport, type FitOptions } from '../lib/index.js';
+import { decode, runOracle } from './helpers/oracle.js';
+import { discs } from './helpers/shapes.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-distributed-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const WORKER = join(import.meta.dirname, 'helpers', 'ddp-worker.ts');
+
+/** A port nobody listens on now (the OS's choice), for one rendezvous. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface WorkerResult {
+  state: Record<string, { shape: number[]; data: number[] }>;
+  losses: number[];
+  history: { loss: number; valLoss: number | null; valDice: number | null; valIoU: number | null }[];
+}
+
+/** Runs `world` ranks of test/helpers/ddp-worker.ts as torchrun would start them; resolves with their results. */
+async function runRanks(directory: string, world: number): Promise<WorkerResult[]> {
+  const port = await freePort();
+  const exits = Array.from({ length: world }, (_, rank) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, directory], {
+      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rank ${rank} exited with ${code}: ${stderr}`)))));
+  });
+  await Promise.all(exits);
+  return Array.from({ length: world }, (_, rank) => JSON.parse(readFileSync(join(directory, `rank${rank}.json`), 'utf8')) as WorkerResult);
+}
+
+/** A job for the workers: data, model and fit options in `directory`, rank 0's initial weights as torch.save wrote them. */
+async function writeJob(name: string, fit: FitOptions, extra: Record<string, unknown> = {}) {
+  const directory = join(scratch, name);
+  const config = { baseFilters: 4, depth: 2 };
+  const model = await UNet.create({ ...config, device: 'cpu', seed: 7 });
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory);
+  const data = discs(12, 16, 3);
+  writeFileSync(join(directory, 'images.bin'), data.images.data as Float32Array);
+  writeFileSync(join(directory, 'masks.bin'), data.masks.data as Uint8Array);
+  await model.exportWeights(join(directory, 'initial.pt'));
+  writeFileSync(join(directory, 'job.json'), JSON.stringify({ config, shape: data.images.shape, fit, initial: 'initial.pt', ...extra }));
+  return { directory, model, data };
+}
+
+describe('distributedIndices', () => {
+  it("is torch's DistributedSampler for several counts, world sizes, seeds, epochs, with and without shuffle and dropLast", () => {
+    const cases = [];
+    for (const count of [1, 7, 12, 13])
+      for (const world of [1, 2, 3, 4])
+        for (const [seed, epoch] of [[0, 0], [42, 3]])
+          for (const shuffle of [true, false])
+            for (const dropLast of [false, true]) if (!dropLast || count >= world) cases.push({ count, world, seed, epoch, shuffle, dropLast });
+    const expected = runOracle<number[][][]>('sampler_case.py', { cases });
+    for (const [index, { count, world, seed, epoch, shuffle, dropLast }] of cases.entries()) {
+      const ours = Array.from({ length: world }, (_, rank) => distributedIndices(count, epoch, { rank, worldSize: world, seed, shuffle, dropLast }));
+      expect(ours, JSON.stringify(cases[index])).toEqual(expected[index]);
+    }
+    expect(cases.length).toBeGreaterThan(100);
+  });
+
+  it('refuses ranks outside the world, and dropLast with fewer items than ranks', () => {
+    expect(() => distributedIndices(5, 0, { rank: 2, worldSize: 2 })).toThrow(new RangeError('options.rank: expected an integer from 0 to 1, got 2'));
+    expect(() => distributedIndices(2, 0, { rank: 0, worldSize: 3, dropLast: true })).toThrow(/options\.dropLast: fewer items \(2\) than ranks/);
+    expect(() => distributedIndices(2.5, 0, { rank: 0, worldSize: 1 })).toThrow(TypeError);
+  });
+});
+
+describe('fit on two processes', () => {
+  it("follows python3-torch's DistributedDataParallel: the same losses, and weights within 2e-6", async () => {
+    const lr = 1e-3;
+    const { directory, model, data } = await writeJob('oracle', { epochs: 1, batchSize: 2, lr, seed: 5 });
+    runOracle('ddp_case.py', { dir: directory, config: model.config, shape: data.images.shape, world: 2, port: await freePort(), seed: 5, epochs: 1, batchSize: 2, lr });
+    const oracle = [0, 1].map((rank) => JSON.parse(readFileSync(join(directory, `rank${rank}.json`), 'utf8')) as { state: Record<string, Parameters<typeof decode>[0]>; losses: number[] });
+    const ours = await runRanks(directory, 2);
+    for (const rank of [0, 1]) {
+      // 12 images, 2 ranks, batches of 2: 3 steps each, on the shares DistributedSampler gave.
+      expect(ours[rank].losses).toHaveLength(3);
+      ours[rank].losses.forEach((loss, step) => expect(Math.abs(loss - oracle[rank].losses[step]), `rank ${rank} step ${step + 1}`).toBeLessThan(1e-6));
+      for (const [name, encoded] of Object.entries(oracle[rank].state)) {
+        const expected = Array.from(decode(encoded).data as ArrayLike<number | bigint>, Number);
+        const got = ours[rank].state[name].data;
+        const scale = Math.max(...expected.map(Math.abs), 1e-12);
+        const worst = Math.max(...got.map((value, i) => Math.abs(value - expected[i])));
+        // Our loss and Adam compute PyTorch's formulas, not always in its floating-point order: a few float32
+        // roundings after three steps (1.5e-6 of a tensor's largest value at most here).
+        expect(worst / scale, `rank ${rank} ${name}`).toBeLessThan(2e-6);
+      }
+    }
+    // The weights are the same on both ranks, bit for bit: the same averaged gradients, the same updates.
+    for (const [name, tensor] of Object.entries(ours[0].state)) if (!name.includes('running') && !name.includes('num_batches')) expect(ours[1].state[name].data, name).toEqual(tensor.data);
+  }, 120_000);
+
+  it('validates on shares and logs what one process validating all the data logs', async () => {
+    const { directory, data } = await writeJob('validation', { epochs: 2, batchSize: 2, lr: 1e-2, seed: 1 }, { validation: true });
+    const ours = await runRanks(directory, 2);
+    // Every rank logs the same figures (but for its own clock's).
+    const figures = (result: WorkerResult) => result.history.map(({ loss, valLoss, valDice, valIoU }) => ({ loss, valLoss, valDice, valIoU }));
+    expect(figures(ours[1])).toEqual(figures(ours[0]));
+    const last = ours[0].history.at(-1)!;
+    expect(last.valDice).toBeGreaterThan(0);
+    // The final model (rank 0's weights and buffers) evaluated by one process on all 12 images.
+    const single = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu' });
+    await single.loadStateDict(Object.fromEntries(Object.entries(ours[0].state).map(([name, { shape, data }]) => [name, name.endsWith('num_batches_tracked') ? { data: BigInt64Array.from(data.map(BigInt)), shape } : { data: Float32Array.from(data), shape }])));
+    const scores = await single.evaluate(data);
+    expect(last.valLoss).toBeCloseTo(scores.loss, 5);
+    expect(last.valDice).toBeCloseTo(scores.dice!, 5);
+    expect(last.valIoU).toBeCloseTo(scores.iou!, 5);
+  }, 120_000);
+});
+
+describe('process groups: what goes wrong', () => {
+  it('this build has Gloo', () => {
+    expect(distributedSupport().gloo).toBeNull();
+  });
+
+  it('a rank that never comes: the rendezvous fails within the timeout, saying where it waited', async () => {
+    const port = await freePort();
+    const started = performance.now();
+    await expect(ProcessGroup.init({ rank: 0, worldSize: 2, masterPort: port, timeout: 2 })).rejects.toThrow(
+      new RegExp(`rank 0 could not meet the other 1 rank\\(s\\) at 127\\.0\\.0\\.1:${port} within 2 s`),
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses options it cannot use, naming them', async () => {
+    await expect(ProcessGroup.init({ worldSize: 2 }, {})).rejects.toThrow(new TypeError('options.rank: not given and $RANK is not set (torchrun sets it)'));
+    await expect(ProcessGroup.init({}, { RANK: 'one', WORLD_SIZE: '2' })).rejects.toThrow("$RANK: expected an integer, got 'one'");
+    await expect(ProcessGroup.init({ rank: 2, worldSize: 2 })).rejects.toThrow(new RangeError('options.rank: expected an integer from 0 to 1, got 2'));
+    await expect(ProcessGroup.init({ rank: 0, worldSize: 1, backend: 'mpi' as 'gloo' })).rejects.toThrow("options.backend: expected 'gloo' | 'nccl', got 'mpi'");
+    const model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu' });
+    await expect(model.fit(discs(2, 16, 1), { epochs: 1, processGroup: {} as ProcessGroup })).rejects.toThrow(/options\.processGroup: expected a ProcessGroup/);
+  });
+});
