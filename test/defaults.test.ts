@@ -67,7 +67,7 @@ describe('documented defaults are the core\'s', () => {
 
   it('FitOptions, ScheduleOptions, CheckpointOptions, TrainStepOptions, EvaluateOptions', () => {
     const { checkpointMonitor, ...fit } = core.fit;
-    expectDocumented('training/fit.ts', 'FitOptions', { ...fit, loss: 'Dice', earlyStopping: 'off', augment: false });
+    expectDocumented('training/fit.ts', 'FitOptions', { ...fit, loss: 'Dice', earlyStopping: 'off', augment: false, processGroup: 'none' });
     expectDocumented('training/fit.ts', 'CheckpointOptions', { monitor: checkpointMonitor });
     expectDocumented('training/schedule.ts', 'ScheduleOptions', core.schedule);
     expectDocumented('training/train_step.ts', 'TrainStepOptions', { ...core.trainStep, loss: 'Dice' });
