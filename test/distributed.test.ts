@@ -2,7 +2,7 @@
 // against python3-torch's own DistributedDataParallel on the same weights and data, validation shared out and
 // combined, and the failures a user meets (a rank that never comes, a wrong option).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,19 +32,28 @@ interface WorkerResult {
   history: { loss: number; valLoss: number | null; valDice: number | null; valIoU: number | null }[];
 }
 
-/** Runs `world` ranks of test/helpers/ddp-worker.ts as torchrun would start them; resolves with their results. */
-async function runRanks(directory: string, world: number): Promise<WorkerResult[]> {
+/** Starts `world` ranks of test/helpers/ddp-worker.ts as torchrun would; each settles with its exit code and stderr. */
+async function startRanks(directory: string, world: number) {
   const port = await freePort();
-  const exits = Array.from({ length: world }, (_, rank) => {
+  return Array.from({ length: world }, (_, rank) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, directory], {
       env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' },
       stdio: ['ignore', 'inherit', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rank ${rank} exited with ${code}: ${stderr}`)))));
+    const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+    return { child, exit };
   });
-  await Promise.all(exits);
+}
+
+/** Runs `world` ranks to the end; resolves with their results. */
+async function runRanks(directory: string, world: number): Promise<WorkerResult[]> {
+  const ranks = await startRanks(directory, world);
+  for (const [rank, { exit }] of ranks.entries()) {
+    const { code, stderr } = await exit;
+    if (code !== 0) throw new Error(`rank ${rank} exited with ${code}: ${stderr}`);
+  }
   return Array.from({ length: world }, (_, rank) => JSON.parse(readFileSync(join(directory, `rank${rank}.json`), 'utf8')) as WorkerResult);
 }
 
@@ -127,6 +136,27 @@ describe('fit on two processes', () => {
     expect(last.valDice).toBeCloseTo(scores.dice!, 5);
     expect(last.valIoU).toBeCloseTo(scores.iou!, 5);
   }, 120_000);
+});
+
+describe('a rank that dies mid-fit', () => {
+  it('makes the other fail at once, naming it; the last checkpoint is intact and says how to resume', async () => {
+    const { directory } = await writeJob('killed', { epochs: 500, batchSize: 2, lr: 1e-3, seed: 2 });
+    const checkpoint = join(directory, 'best.unet');
+    const job = JSON.parse(readFileSync(join(directory, 'job.json'), 'utf8'));
+    writeFileSync(join(directory, 'job.json'), JSON.stringify({ ...job, fit: { ...job.fit, checkpoint: { path: checkpoint, monitor: 'loss' } } }));
+    const ranks = await startRanks(directory, 2);
+    while (!existsSync(checkpoint)) await new Promise((resolve) => setTimeout(resolve, 50));
+    ranks[1].child.kill('SIGKILL');
+    const killed = performance.now();
+    const survivor = await ranks[0].exit;
+    expect(performance.now() - killed).toBeLessThan(20_000);
+    expect(survivor.code).not.toBe(0);
+    expect(survivor.stderr).toMatch(/fit: distributed: \w+ failed: rank 1 stopped answering/);
+    const saved = await UNet.load(checkpoint);
+    expect(saved.history.length).toBeGreaterThanOrEqual(1);
+    // It resumes on as many processes as it was trained on, and says so to one process.
+    await expect(saved.fit(discs(12, 16, 3), { epochs: 600, resumeFrom: checkpoint })).rejects.toThrow('resumeFrom: the run was trained on 2 process(es); resume it on as many (here: 1)');
+  }, 60_000);
 });
 
 describe('process groups: what goes wrong', () => {

@@ -1,6 +1,9 @@
 #include "core/distributed/process_group.h"
 
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
+#include <thread>
 
 #include "core/options/range.h"
 
@@ -62,20 +65,51 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const ProcessGroupOptions& options) {
   return c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
 }
 
+// Which ranks are gone, once a collective has failed: every rank whose collective failed says so in the store and
+// looks, for a few seconds, for the others' word; those that never give it are lost. A store that cannot be reached
+// is rank 0's loss (it hosts the store) or the network's.
+std::string lostRanks(c10d::Store& store, const ProcessGroupOptions& options) {
+  const auto key = [](int64_t rank) { return "failed/" + std::to_string(rank); };
+  try {
+    store.set(key(options.rank), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::min(timeoutOf(options), std::chrono::milliseconds(3000));
+    std::vector<int64_t> silent;
+    do {
+      silent.clear();
+      for (int64_t rank = 0; rank < options.worldSize; ++rank) {
+        if (rank != options.rank && !store.check({key(rank)})) silent.push_back(rank);
+      }
+      if (silent.empty()) return "";
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < deadline);
+    std::string names;
+    for (const auto rank : silent) names += (names.empty() ? "" : ", ") + std::to_string(rank);
+    return (silent.size() == 1 ? "rank " : "ranks ") + names + " stopped answering";
+  } catch (const std::exception&) {
+    return options.rank == 0 ? "the rendezvous store is gone"
+                             : "rank 0 (which hosts the rendezvous) cannot be reached: gone, or the network is";
+  }
+}
+
 class C10dPending : public ProcessGroup::Pending {
  public:
-  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::string what) : work_(std::move(work)), what_(std::move(what)) {}
+  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::string what, std::function<std::string()> lost)
+      : work_(std::move(work)), what_(std::move(what)), lost_(std::move(lost)) {}
   void wait() override {
     try {
       work_->wait();
     } catch (const std::exception& error) {
-      throw std::runtime_error("distributed: " + what_ + " failed: " + messageOf(error));
+      const auto lost = lost_();
+      throw std::runtime_error("distributed: " + what_ + " failed" + (lost.empty() ? "" : ": " + lost) + " (" +
+                               messageOf(error) + ")");
     }
   }
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;
   std::string what_;
+  std::function<std::string()> lost_;
 };
 
 // One class for both backends: ProcessGroupGloo and ProcessGroupNCCL have the same collectives.
@@ -88,26 +122,30 @@ class C10dGroup : public ProcessGroup {
   std::unique_ptr<Pending> allreduceSum(std::vector<torch::Tensor> tensors) override {
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    return std::make_unique<C10dPending>(backend_->allreduce(tensors, options), "allreduce");
+    return pending(backend_->allreduce(tensors, options), "allreduce");
   }
 
   std::unique_ptr<Pending> broadcast(std::vector<torch::Tensor> tensors, int64_t root) override {
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    return std::make_unique<C10dPending>(backend_->broadcast(tensors, options), "broadcast");
+    return pending(backend_->broadcast(tensors, options), "broadcast");
   }
 
   torch::Tensor allgather(const torch::Tensor& tensor) override {
     std::vector<torch::Tensor> inputs{tensor.contiguous()};
     std::vector<std::vector<torch::Tensor>> outputs(1);
     for (int64_t rank = 0; rank < worldSize(); ++rank) outputs[0].push_back(torch::empty_like(inputs[0]));
-    C10dPending(backend_->allgather(outputs, inputs), "allgather").wait();
+    pending(backend_->allgather(outputs, inputs), "allgather")->wait();
     return torch::stack(outputs[0]);
   }
 
-  void barrier() override { C10dPending(backend_->barrier(), "barrier").wait(); }
+  void barrier() override { pending(backend_->barrier(), "barrier")->wait(); }
 
  private:
+  std::unique_ptr<Pending> pending(c10::intrusive_ptr<c10d::Work> work, const char* what) {
+    return std::make_unique<C10dPending>(std::move(work), what, [this] { return lostRanks(*store_, options_); });
+  }
+
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<Backend> backend_;
 };
