@@ -1,7 +1,7 @@
 // Distributed training on c10d (native/core/distributed): DistributedSampler's shares, fit in two processes
 // against python3-torch's own DistributedDataParallel on the same weights and data, validation shared out and
 // combined, and the failures a user meets (a rank that never comes, a wrong option).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,6 +135,19 @@ describe('fit on two processes', () => {
     expect(last.valLoss).toBeCloseTo(scores.loss, 5);
     expect(last.valDice).toBeCloseTo(scores.dice!, 5);
     expect(last.valIoU).toBeCloseTo(scores.iou!, 5);
+  }, 120_000);
+});
+
+describe('under torchrun', () => {
+  it('joins through its agent store (TORCHELASTIC_USE_AGENT_STORE) and trains, started as PyTorch users start jobs', async () => {
+    const { directory } = await writeJob('torchrun', { epochs: 1, batchSize: 2, lr: 1e-3, seed: 5 });
+    // Debian's torchrun 1.13 on Python 3.11 needs --redirects and --tee to parse its arguments (a known bug).
+    const args = ['--nproc_per_node', '2', '--master_port', String(await freePort()), '--redirects', '7:1', '--tee', '7:1', '--no_python', process.execPath, '--import', 'tsx', WORKER, directory];
+    const run = spawnSync('/usr/bin/torchrun', args, { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const ours = [0, 1].map((rank) => JSON.parse(readFileSync(join(directory, `rank${rank}.json`), 'utf8')) as WorkerResult);
+    expect(ours[0].losses).toHaveLength(3);
+    expect(ours[1].state['head.conv.weight'].data).toEqual(ours[0].state['head.conv.weight'].data);
   }, 120_000);
 });
 
