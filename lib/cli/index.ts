@@ -78,6 +78,11 @@ withOutput(program.command('train'))
   .option('--out <file>', 'the model file; the checkpoint, curves and metrics go beside it', 'model.pt')
   .option('--resume', 'continue from the checkpoint beside --out')
   .addOption(precision(['fp32', 'bf16', 'auto']))
+  .option('--nproc-per-node <n>', 'train in this many processes on this machine (distributed, as torchrun starts them; --batch is per process)', integer(1, 1024))
+  .option('--nnodes <n>', 'machines in the run, each started with its --node-rank', integer(1, 65536), 1)
+  .option('--node-rank <n>', "this machine's index; node 0 hosts the rendezvous", integer(0, 65535), 0)
+  .option('--master-addr <host>', "node 0's address", '127.0.0.1')
+  .option('--master-port <port>', "node 0's rendezvous port", integer(1, 65535), 29500)
   .action(train);
 
 withOutput(program.command('predict'))

@@ -1,10 +1,14 @@
 // `torch-unet train`: a U-Net from folders of images and masks. Writes the model, the best epoch's checkpoint
 // (which --resume continues from), the training curves and a metrics JSON. Ctrl-C stops after the current step
-// and keeps the best checkpoint; the earlier outputs stay as they were.
+// and keeps the best checkpoint; the earlier outputs stay as they were. With --nproc-per-node it launches that many
+// workers (lib/distributed/launcher.ts); a process whose environment has WORLD_SIZE > 1 (from our launcher or from
+// torchrun) is one rank of a distributed run, and only rank 0 writes and reports.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { loadFolder, splitDataset, standardise } from '../data/index.js';
+import { launch, watchLauncher } from '../distributed/launcher.js';
+import { ProcessGroup } from '../distributed/process_group.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import { UNet } from '../model/unet.js';
 import { writeCurves } from '../pictures/index.js';
@@ -32,6 +36,32 @@ export interface TrainOptions extends OutputOptions {
   out: string;
   resume?: boolean;
   precision?: Precision;
+  nprocPerNode?: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr: string;
+  masterPort: number;
+}
+
+/** Set in the workers the launcher starts, so that they train instead of launching again. */
+const LAUNCHED = 'TORCH_UNET_LAUNCHED';
+
+/** Runs this same command in --nproc-per-node workers of this node; the exit code is the first failure's. */
+async function launchWorkers(options: TrainOptions): Promise<void> {
+  const result = await launch({
+    nprocPerNode: options.nprocPerNode!,
+    nnodes: options.nnodes,
+    nodeRank: options.nodeRank,
+    masterAddr: options.masterAddr,
+    masterPort: options.masterPort,
+    command: [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2)],
+    env: { [LAUNCHED]: '1' },
+  });
+  if (result.failed) {
+    const last = result.failed.stderr.trim().split('\n').at(-1) ?? '';
+    console.error(`torch-unet: worker ${result.failed.rank} failed (exit code ${result.failed.exitCode})${last ? `: ${last}` : ''}`);
+  }
+  process.exitCode = result.exitCode;
 }
 
 const AUGMENT: Record<TrainOptions['augment'], FitOptions['augment']> = {
@@ -42,7 +72,12 @@ const AUGMENT: Record<TrainOptions['augment'], FitOptions['augment']> = {
 };
 
 export async function train(options: TrainOptions): Promise<void> {
-  const report = createReporter(options);
+  if (options.nprocPerNode !== undefined && process.env[LAUNCHED] === undefined) return launchWorkers(options);
+  if (process.env[LAUNCHED] !== undefined) watchLauncher();
+  // One rank of a distributed run: the others train beside it; rank 0 alone writes the outputs and reports.
+  const group = Number(process.env.WORLD_SIZE ?? 1) > 1 ? await ProcessGroup.init() : undefined;
+  const lead = (group?.rank ?? 0) === 0;
+  const report = createReporter(lead ? options : { ...options, quiet: true, json: false });
   const paths = outputPaths(options.out);
   if (options.resume && !existsSync(paths.best)) {
     throw new Error(`--resume: no checkpoint at ${paths.best} to continue from (train without --resume first)`);
@@ -66,7 +101,7 @@ export async function train(options: TrainOptions): Promise<void> {
   const model = options.resume
     ? await UNet.load(paths.best)
     : await UNet.create({ inChannels: options.channels, classes: options.classes, baseFilters: options.baseFilters, depth: options.depth, seed: options.seed });
-  const stepsPerEpoch = Math.ceil(trainImages / options.batch);
+  const stepsPerEpoch = Math.ceil(Math.ceil(trainImages / (group?.worldSize ?? 1)) / options.batch);
   const firstEpoch = options.resume ? model.history.length + 1 : 1;
   const progress = report.training(options.epochs, stepsPerEpoch, firstEpoch);
 
@@ -91,6 +126,7 @@ export async function train(options: TrainOptions): Promise<void> {
         augment: AUGMENT[options.augment],
         seed: options.seed,
         precision: options.precision,
+        processGroup: group,
         validation: split.validation && { images: standardise(split.validation.images), masks: split.validation.masks },
         checkpoint: { path: paths.best, monitor: split.validation ? 'valDice' : 'loss' },
         resumeFrom: options.resume ? paths.best : undefined,
@@ -111,6 +147,7 @@ export async function train(options: TrainOptions): Promise<void> {
   }
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
+  if (!lead) return model.dispose();
 
   await model.save(paths.model);
   await writeCurves(paths.curves, history);
@@ -122,6 +159,7 @@ export async function train(options: TrainOptions): Promise<void> {
     pairs: { train: trainImages, validation: split.validation?.names.length ?? 0 },
     model: model.config,
     options: { size: options.size, crop: options.crop ?? false, epochs: options.epochs, batch: options.batch, lr: options.lr, augment: options.augment, seed: options.seed, precision: options.precision },
+    processes: group?.worldSize ?? 1,
     seconds,
     final: last,
     best,
