@@ -83,6 +83,7 @@ withOutput(program.command('train'))
   .option('--node-rank <n>', "this machine's index; node 0 hosts the rendezvous", integer(0, 65535), 0)
   .option('--master-addr <host>', "node 0's address", '127.0.0.1')
   .option('--master-port <port>', "node 0's rendezvous port", integer(1, 65535), 29500)
+  .option('--timeout <seconds>', 'distributed: how long the rendezvous and each exchange may wait for the other processes', positive)
   .action(train);
 
 withOutput(program.command('predict'))

@@ -41,6 +41,7 @@ export interface TrainOptions extends OutputOptions {
   nodeRank: number;
   masterAddr: string;
   masterPort: number;
+  timeout?: number;
 }
 
 /** Set in the workers the launcher starts, so that they train instead of launching again. */
@@ -75,7 +76,7 @@ export async function train(options: TrainOptions): Promise<void> {
   if (options.nprocPerNode !== undefined && process.env[LAUNCHED] === undefined) return launchWorkers(options);
   if (process.env[LAUNCHED] !== undefined) watchLauncher();
   // One rank of a distributed run: the others train beside it; rank 0 alone writes the outputs and reports.
-  const group = Number(process.env.WORLD_SIZE ?? 1) > 1 ? await ProcessGroup.init() : undefined;
+  const group = Number(process.env.WORLD_SIZE ?? 1) > 1 ? await ProcessGroup.init({ timeout: options.timeout }) : undefined;
   const lead = (group?.rank ?? 0) === 0;
   const report = createReporter(lead ? options : { ...options, quiet: true, json: false });
   const paths = outputPaths(options.out);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -65,15 +66,17 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const ProcessGroupOptions& options) {
   return c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
 }
 
+// How long the search for the lost ranks may take: it runs after a failure, and must not become a hang of its own.
+constexpr auto kDiagnosis = std::chrono::milliseconds(3000);
+
 // Which ranks are gone, once a collective has failed: every rank whose collective failed says so in the store and
 // looks, for a few seconds, for the others' word; those that never give it are lost. A store that cannot be reached
 // is rank 0's loss (it hosts the store) or the network's.
-std::string lostRanks(c10d::Store& store, const ProcessGroupOptions& options) {
+std::string askStore(c10d::Store& store, const ProcessGroupOptions& options) {
   const auto key = [](int64_t rank) { return "failed/" + std::to_string(rank); };
   try {
     store.set(key(options.rank), std::vector<uint8_t>{1});
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::min(timeoutOf(options), std::chrono::milliseconds(3000));
+    const auto deadline = std::chrono::steady_clock::now() + std::min(timeoutOf(options), kDiagnosis);
     std::vector<int64_t> silent;
     do {
       silent.clear();
@@ -90,6 +93,17 @@ std::string lostRanks(c10d::Store& store, const ProcessGroupOptions& options) {
     return options.rank == 0 ? "the rendezvous store is gone"
                              : "rank 0 (which hosts the rendezvous) cannot be reached: gone, or the network is";
   }
+}
+
+// askStore on a thread of its own, given up after twice its own deadline: over a link that died silently a store
+// request can wait for TCP's own timeouts. The thread, if still waiting, is left to end with the process.
+std::string lostRanks(const c10::intrusive_ptr<c10d::Store>& store, const ProcessGroupOptions& options) {
+  auto answer = std::make_shared<std::promise<std::string>>();
+  auto future = answer->get_future();
+  std::thread([store, options, answer] { answer->set_value(askStore(*store, options)); }).detach();
+  if (future.wait_for(2 * kDiagnosis) == std::future_status::ready) return future.get();
+  return options.rank == 0 ? "the other ranks do not answer"
+                           : "rank 0 (which hosts the rendezvous) does not answer: gone, or the network is";
 }
 
 class C10dPending : public ProcessGroup::Pending {
@@ -143,7 +157,7 @@ class C10dGroup : public ProcessGroup {
 
  private:
   std::unique_ptr<Pending> pending(c10::intrusive_ptr<c10d::Work> work, const char* what) {
-    return std::make_unique<C10dPending>(std::move(work), what, [this] { return lostRanks(*store_, options_); });
+    return std::make_unique<C10dPending>(std::move(work), what, [this] { return lostRanks(store_, options_); });
   }
 
   c10::intrusive_ptr<c10d::Store> store_;
