@@ -30,6 +30,7 @@ interface WorkerResult {
   state: Record<string, { shape: number[]; data: number[] }>;
   losses: number[];
   history: { loss: number; valLoss: number | null; valDice: number | null; valIoU: number | null }[];
+  summed: number[];
 }
 
 /** Starts `world` ranks of test/helpers/ddp-worker.ts as torchrun would; each settles with its exit code and stderr. */
@@ -116,6 +117,7 @@ describe('fit on two processes', () => {
         expect(worst / scale, `rank ${rank} ${name}`).toBeLessThan(2e-6);
       }
     }
+    expect(ours.map((rank) => rank.summed)).toEqual([[3, 4], [3, 4]]); // processGroup.allreduce: 1 + 2, 2 + 2
     // The weights are the same on both ranks, bit for bit: the same averaged gradients, the same updates.
     for (const [name, tensor] of Object.entries(ours[0].state)) if (!name.includes('running') && !name.includes('num_batches')) expect(ours[1].state[name].data, name).toEqual(tensor.data);
   }, 120_000);

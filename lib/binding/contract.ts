@@ -59,6 +59,7 @@ export interface NativeProcessGroup {
   readonly worldSize: number;
   readonly backend: 'gloo' | 'nccl';
   barrier(): Promise<void>;
+  allreduce(tensor: TensorLike): Promise<Tensor>;
 }
 
 /** Every default as the core has it (native/addon/defaults.cc). */

@@ -2,6 +2,7 @@
 // options or from the environment torchrun sets, then given to fit as options.processGroup.
 import type { NativeProcessGroup } from '../binding/contract.js';
 import { native } from '../binding/loader.js';
+import { checkTensor, type Tensor, type TensorLike } from '../tensor.js';
 import { typeError } from '../validate.js';
 
 export type DistributedBackend = 'gloo' | 'nccl';
@@ -81,6 +82,13 @@ export class ProcessGroup {
   /** Resolves once every rank has called it. */
   barrier(): Promise<void> {
     return nativeGroup(this).barrier();
+  }
+
+  /** The element-wise sum over ranks of a tensor of the same shape on every rank (one dimension or more), as float32. */
+  async allreduce(tensor: TensorLike): Promise<Tensor<Float32Array>> {
+    const checked = checkTensor(tensor, 'tensor');
+    if (checked.shape.length === 0) throw new RangeError('tensor: expected one dimension or more, got a 0-d tensor');
+    return (await nativeGroup(this).allreduce(checked)) as Tensor<Float32Array>;
   }
 }
 

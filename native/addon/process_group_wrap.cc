@@ -17,6 +17,7 @@ Napi::Function ProcessGroupWrap::DefineClass(Napi::Env env) {
           InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
           InstanceAccessor<&ProcessGroupWrap::Backend>("backend"),
           InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
+          InstanceMethod<&ProcessGroupWrap::Allreduce>("allreduce"),
       });
 }
 
@@ -60,6 +61,20 @@ Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
     task->SetWork([group = group_] {
       group->barrier();
       return Nothing{};
+    });
+    return task.release()->Queue();
+  });
+}
+
+Napi::Value ProcessGroupWrap::Allreduce(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto task = tensorTask(info.Env(), "processGroup.allreduce");
+    auto tensor = task->Borrow(tensorFromJs(info[0], "tensor"));
+    task->SetWork([group = group_, tensor] {
+      // A float32 copy: the sum is written in place, and the caller's memory stays its own.
+      auto sum = tensor.to(torch::kFloat32, /*non_blocking=*/false, /*copy=*/true).contiguous();
+      group->allreduceSum({sum})->wait();
+      return sum;
     });
     return task.release()->Queue();
   });

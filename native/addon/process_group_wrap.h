@@ -1,4 +1,4 @@
-// The JS-visible process group (NativeProcessGroup): its rank, world size and backend, and a barrier. fit takes it
+// The JS-visible process group (NativeProcessGroup): its rank, world size and backend, a barrier and a sum. fit takes it
 // as options.processGroup; the group lives while any JS object or running fit holds it.
 #pragma once
 
@@ -25,6 +25,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
   Napi::Value WorldSize(const Napi::CallbackInfo& info);
   Napi::Value Backend(const Napi::CallbackInfo& info);
   Napi::Value Barrier(const Napi::CallbackInfo& info);
+  Napi::Value Allreduce(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ProcessGroup> group_;
 };

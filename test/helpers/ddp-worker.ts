@@ -1,6 +1,6 @@
 // One rank of a distributed fit, for test/distributed.test.ts: joins the group from the environment (RANK,
 // WORLD_SIZE, MASTER_ADDR, MASTER_PORT, as torchrun sets them), trains on the data in argv[2] and writes
-// rank<r>.json there: the state dict, the batch losses and the history.
+// rank<r>.json there: the state dict, the batch losses, the history, and an allreduce of [rank + 1, 2].
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,4 +26,5 @@ const history = await model.fit(
   { ...job.fit, processGroup: group, validation: job.validation ? { images, masks } : undefined, onBatchEnd: (_, logs) => void losses.push(logs.loss) },
 );
 const state = Object.fromEntries(Object.entries(await model.stateDict()).map(([name, tensor]) => [name, { shape: tensor.shape, data: Array.from(tensor.data as Float32Array, Number) }]));
-writeFileSync(join(directory, `rank${group.rank}.json`), JSON.stringify({ state, losses, history }));
+const summed = await group.allreduce({ data: new Float32Array([group.rank + 1, 2]), shape: [2] });
+writeFileSync(join(directory, `rank${group.rank}.json`), JSON.stringify({ state, losses, history, summed: Array.from(summed.data) }));
