@@ -1,5 +1,5 @@
-// The JS-visible process group (NativeProcessGroup): its rank, world size and backend, a barrier and a sum. fit takes it
-// as options.processGroup; the group lives while any JS object or running fit holds it.
+// The JS-visible process group (NativeProcessGroup): its rank, world size and backend, a barrier and a sum. fit takes
+// it as options.processGroup; the group lives while any JS object or running fit holds it.
 #pragma once
 
 #include <napi.h>

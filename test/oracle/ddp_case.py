@@ -1,11 +1,11 @@
 """Oracle for distributed training: the reference U-Net (test/reference/unet.py) trained by python3-torch's own
 DistributedDataParallel on gloo, in `world` processes on this machine, as a PyTorch user runs it: the same
 initial weights on rank 0 (DDP broadcasts them), DistributedSampler(shuffle, seed) with set_epoch, a DataLoader of
-batch_size per rank, MONAI's DiceCE with sigmoid, Adam.
+batch_size per rank, MONAI's DiceCE with sigmoid, Adam (or plain SGD, whose steps show the gradients' scale).
 
 Usage: /usr/bin/python3 test/oracle/ddp_case.py < request.json
 request: {"dir": str, "config": {...UNetConfig}, "shape": [N, C, H, W], "world": int, "port": int, "seed": int,
-          "epochs": int, "batchSize": int, "lr": float}
+          "epochs": int, "batchSize": int, "lr": float, "optimizer": "adam" (default) | "sgd"}
 reads dir/initial.pt (a state dict), dir/images.bin (float32), dir/masks.bin (uint8); writes dir/rank<r>.json:
 {"state": {name: tensor}, "losses": [per step]} for every rank; prints {"ranks": world}.
 """
@@ -44,7 +44,10 @@ def worker(rank, request):
     dataset = torch.utils.data.TensorDataset(images, masks.float())
     sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=True, seed=request["seed"])
     loader = torch.utils.data.DataLoader(dataset, batch_size=request["batchSize"], sampler=sampler)
-    optimizer = torch.optim.Adam(ddp.parameters(), lr=request["lr"])
+    if request.get("optimizer", "adam") == "sgd":
+        optimizer = torch.optim.SGD(ddp.parameters(), lr=request["lr"])  # plain SGD: the step is the gradient's scale
+    else:
+        optimizer = torch.optim.Adam(ddp.parameters(), lr=request["lr"])
     losses = []
     for epoch in range(request["epochs"]):
         sampler.set_epoch(epoch)

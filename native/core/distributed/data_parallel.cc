@@ -1,5 +1,6 @@
 #include "core/distributed/data_parallel.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace unet {
@@ -34,26 +35,45 @@ DataParallel::~DataParallel() {
   for (const auto& [index, handle] : hooks_) parameters_[index].remove_hook(handle);
 }
 
-void DataParallel::broadcastState() {
+namespace {
+
+// Rank 0's values of `tensors` on every rank, coalesced as DDP's _broadcast_coalesced does: one flat buffer per
+// dtype (float32 statistics, int64 num_batches_tracked), so one message each instead of one per tensor.
+void broadcastCoalesced(ProcessGroup& group, std::vector<torch::Tensor> tensors) {
   torch::NoGradGuard noGrad;
-  std::vector<torch::Tensor> state;
-  for (const auto& parameter : parameters_) state.push_back(parameter.data());
-  for (const auto& buffer : model_->buffers()) state.push_back(buffer);
-  // One tensor at a time: Gloo's broadcast of a list needs them alike in type, and num_batches_tracked is int64.
-  for (auto& tensor : state) {
-    auto contiguous = tensor.contiguous();
-    group_->broadcast({contiguous}, 0)->wait();
-    if (!contiguous.is_same(tensor)) tensor.copy_(contiguous);
+  std::vector<torch::ScalarType> types;
+  for (const auto& tensor : tensors) {
+    if (std::find(types.begin(), types.end(), tensor.scalar_type()) == types.end())
+      types.push_back(tensor.scalar_type());
+  }
+  for (const auto type : types) {
+    std::vector<torch::Tensor> same, flat;
+    for (const auto& tensor : tensors) {
+      if (tensor.scalar_type() != type) continue;
+      same.push_back(tensor);
+      flat.push_back(tensor.reshape({-1}));  // logical order, whatever the memory format
+    }
+    auto buffer = torch::cat(flat);
+    group.broadcast({buffer}, 0)->wait();
+    int64_t offset = 0;
+    for (auto& tensor : same) {
+      tensor.copy_(buffer.narrow(0, offset, tensor.numel()).view(tensor.sizes()));
+      offset += tensor.numel();
+    }
   }
 }
 
+}  // namespace
+
+void DataParallel::broadcastState() {
+  std::vector<torch::Tensor> state;
+  for (const auto& parameter : parameters_) state.push_back(parameter.data());
+  for (const auto& buffer : model_->buffers()) state.push_back(buffer);
+  broadcastCoalesced(*group_, state);
+}
+
 void DataParallel::broadcastBuffers() {
-  torch::NoGradGuard noGrad;
-  for (auto& buffer : model_->buffers()) {
-    auto contiguous = buffer.contiguous();
-    group_->broadcast({contiguous}, 0)->wait();
-    if (!contiguous.is_same(buffer)) buffer.copy_(contiguous);
-  }
+  broadcastCoalesced(*group_, model_->buffers());
 }
 
 void DataParallel::start() {

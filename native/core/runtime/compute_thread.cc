@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -16,8 +17,21 @@ ComputeThread& ComputeThread::instance() {
   return *computeThread;
 }
 
-// libgomp may start with one thread: use every core this process may run on (980 -> 720 ms a step on 2 cores).
-ComputeThread::ComputeThread() : requested_(availableCores()) {
+namespace {
+
+// OMP_NUM_THREADS when set (torchrun and our launcher split the cores between a node's workers with it), else
+// every core this process may run on: libgomp may start with one (980 -> 720 ms a step on 2 cores).
+int64_t defaultThreads() {
+  const char* text = std::getenv("OMP_NUM_THREADS");
+  char* end = nullptr;
+  const long long value = text ? std::strtoll(text, &end, 10) : 0;
+  if (text && end != text && *end == '\0' && value >= 1 && value <= 1024) return value;
+  return availableCores();
+}
+
+}  // namespace
+
+ComputeThread::ComputeThread() : requested_(defaultThreads()) {
   std::thread([this] { loop(); }).detach();
   std::unique_lock<std::mutex> lock(mutex_);
   applied_.wait(lock, [this] { return set_ == requested_; });
