@@ -2,8 +2,9 @@
 // (baseFilters 16, depth 4) with fit, then reports the mean per-image test IoU and Dice and the wall time.
 // Usage: npx tsx bench/dsb.ts [--epochs N] [--lr X] [--batch-size N] [--schedule cosine|poly|constant]
 //        [--augment none|flips|light|default] [--tile 256|128] [--val-split F] [--seed N] [--precision fp32|bf16]
-//        [--json PATH]
-// The test scores come from predict in fp32 and, where the CPU has native bf16, in bf16 too.
+//        [--nproc N] [--json PATH]
+// The test scores come from predict in fp32 and, where the CPU has native bf16, in bf16 too. --nproc N trains in N
+// processes of this machine (the launcher's workers, DDP's semantics) on the same global batch; rank 0 scores.
 // The test set only scores the final model: an epoch is chosen, if at all, on a split of the training images.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 
-import { UNet, backendInfo, metrics, type AugmentOptions, type EpochLogs, type FitOptions, type History } from '../lib/index.js';
+import { ProcessGroup, UNet, backendInfo, metrics, type AugmentOptions, type EpochLogs, type FitOptions, type History } from '../lib/index.js';
+import { launch } from '../lib/distributed/launcher.js';
 import { environment } from './peer.js';
 
 const DATASET = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'dsb2018-nuclei-256');
@@ -55,7 +57,7 @@ const AUGMENT_PRESETS = {
 // The chosen recipe (BENCHMARKS.md): 128x128 tiles give 4x the optimiser steps an epoch for the same pixels.
 const DEFAULT_RECIPE: Recipe = { epochs: 20, lr: 3e-3, batchSize: 8, schedule: 'cosine', augment: 'flips', tile: 128, valSplit: 0, seed: 0, precision: 'fp32' };
 
-function parseRecipe(): { recipe: Recipe; json?: string } {
+function parseRecipe(): { recipe: Recipe; json?: string; nproc: number } {
   const { values } = parseArgs({
     options: {
       epochs: { type: 'string' },
@@ -67,6 +69,7 @@ function parseRecipe(): { recipe: Recipe; json?: string } {
       'val-split': { type: 'string' },
       seed: { type: 'string' },
       precision: { type: 'string' },
+      nproc: { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -90,7 +93,7 @@ function parseRecipe(): { recipe: Recipe; json?: string } {
     seed: numberOr(values.seed, DEFAULT_RECIPE.seed),
     precision,
   };
-  return { recipe, json: values.json };
+  return { recipe, json: values.json, nproc: numberOr(values.nproc, 1) };
 }
 
 /** One 8-bit grey plane: the images are RGBA with R = G = B, the masks grey; both come out as one channel. */
@@ -191,17 +194,18 @@ function holdOut(dataset: Dataset, fraction: number, seed: number): { training: 
   return { training: subset(dataset, order.slice(held)), validation: subset(dataset, order.slice(0, held)) };
 }
 
-async function train(model: UNet, data: Dataset, recipe: Recipe, checkpointPath: string): Promise<History> {
+async function train(model: UNet, data: Dataset, recipe: Recipe, checkpointPath: string, group?: ProcessGroup): Promise<History> {
   const options: FitOptions = {
     epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
+    batchSize: recipe.batchSize / (group?.worldSize ?? 1), // the same global batch
+    processGroup: group,
     lr: recipe.lr,
     optimizer: 'adam',
     schedule: recipe.schedule,
     augment: AUGMENT_PRESETS[recipe.augment],
     seed: recipe.seed,
     precision: recipe.precision,
-    onEpochEnd: printEpoch,
+    onEpochEnd: group && group.rank > 0 ? undefined : printEpoch,
   };
   if (recipe.valSplit === 0) return model.fit(tiled(data, recipe.tile), options);
   const { training, validation } = holdOut(data, recipe.valSplit, recipe.seed);
@@ -225,7 +229,19 @@ async function evaluateOnTest(model: UNet, test: Dataset, precision: 'fp32' | 'b
 }
 
 async function main(): Promise<void> {
-  const { recipe, json } = parseRecipe();
+  const { recipe, json, nproc } = parseRecipe();
+  if (nproc > 1 && process.env.WORLD_SIZE === undefined) {
+    const result = await launch({ nprocPerNode: nproc, command: [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2)] });
+    process.exitCode = result.exitCode;
+    return;
+  }
+  const group = process.env.WORLD_SIZE === undefined ? undefined : await ProcessGroup.init();
+  if (group && group.rank > 0) {
+    const [trainSet] = await Promise.all([loadSplit('train')]);
+    // Rank 0 alone writes the checkpoint; the others name a path that stays unwritten.
+    await train(await UNet.create({ ...MODEL_OPTIONS, seed: recipe.seed }), trainSet, recipe, join(tmpdir(), 'torch-unet-dsb-unused.tunet'), group);
+    return;
+  }
   console.log('Environment:', environment());
   console.log('Recipe:', recipe, '(images standardised per image: (x - mean) / std)');
   const loadStart = performance.now();
@@ -236,7 +252,7 @@ async function main(): Promise<void> {
     const checkpointPath = join(directory, 'best.tunet');
     const start = performance.now();
     const trained = await UNet.create({ ...MODEL_OPTIONS, seed: recipe.seed });
-    const history = await train(trained, trainSet, recipe, checkpointPath);
+    const history = await train(trained, trainSet, recipe, checkpointPath, group);
     const trainSeconds = (performance.now() - start) / 1000;
     const model = recipe.valSplit > 0 ? await UNet.load(checkpointPath, { device: 'cpu' }) : trained;
     const bestEpoch = recipe.valSplit > 0 ? model.history.length : history.length;
@@ -252,7 +268,7 @@ async function main(): Promise<void> {
     console.log(`Wall time: training ${trainSeconds.toFixed(1)} s, training + evaluation ${totalSeconds.toFixed(1)} s (PNG loading ${loadSeconds.toFixed(1)} s)`);
     const met = scores.iou >= GOAL.iou && totalSeconds < GOAL.seconds;
     console.log(`Goal (IoU >= ${GOAL.iou} in < ${GOAL.seconds} s, the PyTorch-eager baseline's time): ${met ? 'met' : 'not met'}`);
-    if (json) writeFileSync(json, JSON.stringify({ environment: environment(), recipe, history, bestEpoch, ...scores, bf16Predict: bf16Scores, trainSeconds, totalSeconds, loadSeconds }, null, 2));
+    if (json) writeFileSync(json, JSON.stringify({ environment: environment(), recipe, processes: group?.worldSize ?? 1, history, bestEpoch, ...scores, bf16Predict: bf16Scores, trainSeconds, totalSeconds, loadSeconds }, null, 2));
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
