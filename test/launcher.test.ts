@@ -91,6 +91,16 @@ describe('torch-unet train --nproc-per-node', () => {
     expect(JSON.parse(readFileSync(join(run, 'model.metrics.json'), 'utf8')).processes).toBe(2);
   }, 60_000);
 
+  it('--resume continues a 2-worker run from its checkpoint, on 2 workers', async () => {
+    const run = join(scratch, 'resumed');
+    const first = await train(run, '--epochs', '2', '--val-split', '0', '--nproc-per-node', '2', '--master-port', String(await freePort())).exit;
+    expect(first.code, first.stderr).toBe(0);
+    const again = await train(run, '--epochs', '3', '--val-split', '0', '--resume', '--nproc-per-node', '2', '--master-port', String(await freePort())).exit;
+    expect(again.code, again.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(run, 'model.metrics.json'), 'utf8'));
+    expect(metrics.history.map((epoch: { epoch: number }) => epoch.epoch)).toEqual([1, 2, 3]);
+  }, 60_000);
+
   it('a worker killed mid-run stops the others; the launcher fails naming it and leaves no worker behind', async () => {
     const run = join(scratch, 'killed');
     const launcher = train(run, '--epochs', '1000', '--nproc-per-node', '2', '--master-port', String(await freePort()));
