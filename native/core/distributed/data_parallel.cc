@@ -7,19 +7,24 @@ namespace unet {
 
 DataParallel::DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group)
     : model_(model), group_(std::move(group)), parameters_(model->parameters()) {
-  // Buckets in reverse parameter order, the order backward produces the gradients in.
-  int64_t limit = kFirstBucketBytes;
+  // Buckets in reverse parameter order, the order backward produces the gradients in: the first one small, so that
+  // its allreduce starts early, the others up to kBucketBytes.
+  int64_t limit = kFirstBucketBytes, filled = 0;
   for (size_t index = parameters_.size(); index-- > 0;) {
-    const auto& parameter = parameters_[index];
-    if (buckets_.empty() || buckets_.back().flat.numel() * 4 + parameter.numel() * 4 > limit) {
+    const int64_t bytes = parameters_[index].numel() * 4;
+    if (buckets_.empty() || filled + bytes > limit) {
       if (!buckets_.empty()) limit = kBucketBytes;
       buckets_.emplace_back();
-      buckets_.back().flat = torch::zeros({0}, parameter.options().dtype(torch::kFloat32));
+      filled = 0;
     }
-    auto& bucket = buckets_.back();
-    bucket.offsets.push_back(bucket.flat.numel());
-    bucket.parameters.push_back(index);
-    bucket.flat = torch::zeros({bucket.flat.numel() + parameter.numel()}, bucket.flat.options());
+    buckets_.back().offsets.push_back(filled / 4);
+    buckets_.back().parameters.push_back(index);
+    filled += bytes;
+  }
+  for (auto& bucket : buckets_) {
+    const size_t last = bucket.parameters.back();
+    bucket.flat = torch::zeros({bucket.offsets.back() + parameters_[last].numel()},
+                               parameters_[last].options().dtype(torch::kFloat32));
   }
   for (size_t b = 0; b < buckets_.size(); ++b) {
     for (size_t slot = 0; slot < buckets_[b].parameters.size(); ++slot) {
