@@ -15,7 +15,7 @@ export interface BackendInfo {
   /** Whether this libtorch sees a CUDA device. */
   cuda: boolean;
   cudaDevices: number;
-  /** libtorch's intra-op threads (default: the cores this process may use). */
+  /** libtorch's intra-op threads (default: OMP_NUM_THREADS when set, else the cores this process may use). */
   threads: number;
   /** The BLAS library in use, e.g. "OpenBLAS (/usr/lib/.../libblas.so.3)". */
   blas: string;
