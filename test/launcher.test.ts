@@ -124,6 +124,7 @@ describe('torch-unet train --nproc-per-node', () => {
     const { code, stderr } = await launcher.exit;
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/stopped after \d+ epoch\(s\)/);
+    expect(stderr).not.toMatch(/worker \d failed/); // asked to stop, not failed
     expect(existsSync(join(run, 'model.best.pt'))).toBe(true);
     for (const pid of workers) expect(alive(pid)).toBe(false);
   }, 60_000);

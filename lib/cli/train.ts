@@ -58,7 +58,7 @@ async function launchWorkers(options: TrainOptions): Promise<void> {
     command: [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2)],
     env: { [LAUNCHED]: '1' },
   });
-  if (result.failed) {
+  if (result.failed && !result.interrupted) {
     const last = result.failed.stderr.trim().split('\n').at(-1) ?? '';
     console.error(`torch-unet: worker ${result.failed.rank} failed (exit code ${result.failed.exitCode})${last ? `: ${last}` : ''}`);
   }

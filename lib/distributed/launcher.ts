@@ -37,6 +37,8 @@ export interface LaunchResult {
   exitCode: number;
   /** The first worker that failed, with the end of its stderr. */
   failed?: { rank: number; exitCode: number; stderr: string };
+  /** A Ctrl-C or SIGTERM reached the launcher and was passed on: the workers stopped because they were asked to. */
+  interrupted: boolean;
 }
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -51,6 +53,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const workers: { child: ChildProcess; rank: number; stderr: string }[] = [];
   let failed: LaunchResult['failed'];
   let stopping = false;
+  let interrupted = false;
   const stopAll = (signal: NodeJS.Signals) => {
     for (const { child } of workers) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
@@ -61,7 +64,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     stopAll('SIGTERM');
     killTimer = setTimeout(() => stopAll('SIGKILL'), STOP_GRACE_MS);
   };
-  const forward = (signal: NodeJS.Signals) => () => stopAll(signal);
+  const forward = (signal: NodeJS.Signals) => () => {
+    interrupted = true;
+    stopAll(signal);
+  };
   const onSigint = forward('SIGINT');
   const onSigterm = forward('SIGTERM');
   process.on('SIGINT', onSigint);
@@ -116,5 +122,5 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     process.off('SIGTERM', onSigterm);
     process.off('exit', onExit);
   }
-  return failed ? { exitCode: failed.exitCode, failed } : { exitCode: 0 };
+  return failed ? { exitCode: failed.exitCode, failed, interrupted } : { exitCode: 0, interrupted };
 }
