@@ -2,7 +2,7 @@
 // (baseFilters 16, depth 4) with fit, then reports the mean per-image test IoU and Dice and the wall time.
 // Usage: npx tsx bench/dsb.ts [--epochs N] [--lr X] [--batch-size N] [--schedule cosine|poly|constant]
 //        [--augment none|flips|light|default] [--tile 256|128] [--val-split F] [--seed N] [--precision fp32|bf16]
-//        [--nproc N] [--json PATH]
+//        [--nproc N [--sync-batch-norm]] [--json PATH]
 // The test scores come from predict in fp32 and, where the CPU has native bf16, in bf16 too. --nproc N trains in N
 // processes of this machine (the launcher's workers, DDP's semantics) on the same global batch; rank 0 scores.
 // The test set only scores the final model: an epoch is chosen, if at all, on a split of the training images.
@@ -57,7 +57,7 @@ const AUGMENT_PRESETS = {
 // The chosen recipe (BENCHMARKS.md): 128x128 tiles give 4x the optimiser steps an epoch for the same pixels.
 const DEFAULT_RECIPE: Recipe = { epochs: 20, lr: 3e-3, batchSize: 8, schedule: 'cosine', augment: 'flips', tile: 128, valSplit: 0, seed: 0, precision: 'fp32' };
 
-function parseRecipe(): { recipe: Recipe; json?: string; nproc: number } {
+function parseRecipe(): { recipe: Recipe; json?: string; nproc: number; syncBatchNorm: boolean } {
   const { values } = parseArgs({
     options: {
       epochs: { type: 'string' },
@@ -70,6 +70,7 @@ function parseRecipe(): { recipe: Recipe; json?: string; nproc: number } {
       seed: { type: 'string' },
       precision: { type: 'string' },
       nproc: { type: 'string' },
+      'sync-batch-norm': { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
@@ -93,7 +94,7 @@ function parseRecipe(): { recipe: Recipe; json?: string; nproc: number } {
     seed: numberOr(values.seed, DEFAULT_RECIPE.seed),
     precision,
   };
-  return { recipe, json: values.json, nproc: numberOr(values.nproc, 1) };
+  return { recipe, json: values.json, nproc: numberOr(values.nproc, 1), syncBatchNorm: values['sync-batch-norm'] };
 }
 
 /** One 8-bit grey plane: the images are RGBA with R = G = B, the masks grey; both come out as one channel. */
@@ -194,11 +195,12 @@ function holdOut(dataset: Dataset, fraction: number, seed: number): { training: 
   return { training: subset(dataset, order.slice(held)), validation: subset(dataset, order.slice(0, held)) };
 }
 
-async function train(model: UNet, data: Dataset, recipe: Recipe, checkpointPath: string, group?: ProcessGroup): Promise<History> {
+async function train(model: UNet, data: Dataset, recipe: Recipe, checkpointPath: string, group?: ProcessGroup, syncBatchNorm = false): Promise<History> {
   const options: FitOptions = {
     epochs: recipe.epochs,
     batchSize: recipe.batchSize / (group?.worldSize ?? 1), // the same global batch
     processGroup: group,
+    syncBatchNorm: group ? syncBatchNorm : undefined,
     lr: recipe.lr,
     optimizer: 'adam',
     schedule: recipe.schedule,
@@ -229,7 +231,7 @@ async function evaluateOnTest(model: UNet, test: Dataset, precision: 'fp32' | 'b
 }
 
 async function main(): Promise<void> {
-  const { recipe, json, nproc } = parseRecipe();
+  const { recipe, json, nproc, syncBatchNorm } = parseRecipe();
   if (nproc > 1 && process.env.WORLD_SIZE === undefined) {
     const result = await launch({ nprocPerNode: nproc, command: [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2)] });
     process.exitCode = result.exitCode;
@@ -239,7 +241,7 @@ async function main(): Promise<void> {
   if (group && group.rank > 0) {
     const [trainSet] = await Promise.all([loadSplit('train')]);
     // Rank 0 alone writes the checkpoint; the others name a path that stays unwritten.
-    await train(await UNet.create({ ...MODEL_OPTIONS, seed: recipe.seed }), trainSet, recipe, join(tmpdir(), 'torch-unet-dsb-unused.tunet'), group);
+    await train(await UNet.create({ ...MODEL_OPTIONS, seed: recipe.seed }), trainSet, recipe, join(tmpdir(), 'torch-unet-dsb-unused.tunet'), group, syncBatchNorm);
     return;
   }
   console.log('Environment:', environment());
@@ -252,7 +254,7 @@ async function main(): Promise<void> {
     const checkpointPath = join(directory, 'best.tunet');
     const start = performance.now();
     const trained = await UNet.create({ ...MODEL_OPTIONS, seed: recipe.seed });
-    const history = await train(trained, trainSet, recipe, checkpointPath, group);
+    const history = await train(trained, trainSet, recipe, checkpointPath, group, syncBatchNorm);
     const trainSeconds = (performance.now() - start) / 1000;
     const model = recipe.valSplit > 0 ? await UNet.load(checkpointPath, { device: 'cpu' }) : trained;
     const bestEpoch = recipe.valSplit > 0 ? model.history.length : history.length;
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
     console.log(`Wall time: training ${trainSeconds.toFixed(1)} s, training + evaluation ${totalSeconds.toFixed(1)} s (PNG loading ${loadSeconds.toFixed(1)} s)`);
     const met = scores.iou >= GOAL.iou && totalSeconds < GOAL.seconds;
     console.log(`Goal (IoU >= ${GOAL.iou} in < ${GOAL.seconds} s, the PyTorch-eager baseline's time): ${met ? 'met' : 'not met'}`);
-    if (json) writeFileSync(json, JSON.stringify({ environment: environment(), recipe, processes: group?.worldSize ?? 1, history, bestEpoch, ...scores, bf16Predict: bf16Scores, trainSeconds, totalSeconds, loadSeconds }, null, 2));
+    if (json) writeFileSync(json, JSON.stringify({ environment: environment(), recipe, processes: group?.worldSize ?? 1, syncBatchNorm, history, bestEpoch, ...scores, bf16Predict: bf16Scores, trainSeconds, totalSeconds, loadSeconds }, null, 2));
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

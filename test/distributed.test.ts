@@ -127,6 +127,33 @@ describe('fit on two processes', () => {
     }, 120_000);
   }
 
+  it('with syncBatchNorm, 2 ranks of 4 images train as 1 process of 8 (torch.nn.SyncBatchNorm by its definition)', async () => {
+    // Without shuffle, DistributedSampler gives rank r the images r, r + 2, ...: each step's two halves are the
+    // single process's batch of 8. python3-torch 1.13's SyncBatchNorm is CUDA-only, so the oracle is this identity.
+    const fit = { epochs: 2, lr: 1e-3, shuffle: false };
+    const { directory, model, data } = await writeJob('sync', { ...fit, batchSize: 4, syncBatchNorm: true });
+    const ours = await runRanks(directory, 2);
+    const single = await model.fit(data, { ...fit, batchSize: 8 });
+    ours[0].history.forEach((epoch, index) => expect(epoch.loss, `epoch ${index + 1}`).toBeCloseTo(single[index].loss, 5));
+    const state = await model.stateDict();
+    for (const [name, tensor] of Object.entries(state)) {
+      const expected = Array.from(tensor.data as ArrayLike<number | bigint>, Number);
+      const scale = Math.max(...expected.map(Math.abs), 1e-12);
+      const worst = Math.max(...ours[0].state[name].data.map((value, i) => Math.abs(value - expected[i])));
+      expect(worst / scale, name).toBeLessThan(1e-5);
+    }
+    // Without it, each rank's batch norm sees its own 4 images: the weights drift from the single process's.
+    const { directory: plain } = await writeJob('unsynced', { ...fit, batchSize: 4 });
+    const unsynced = await runRanks(plain, 2);
+    const drift = (name: string) => Math.max(...unsynced[0].state[name].data.map((value, i) => Math.abs(value - Number(state[name].data[i]))));
+    expect(drift('inc.conv1.weight')).toBeGreaterThan(1e-3); // 4.7e-3 here, against 1.5e-8 with syncBatchNorm
+  }, 120_000);
+
+  it('refuses syncBatchNorm without a process group', async () => {
+    const model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu' });
+    await expect(model.fit(discs(2, 16, 1), { epochs: 1, syncBatchNorm: true })).rejects.toThrow('options.syncBatchNorm: needs options.processGroup');
+  });
+
   it('validates on shares and logs what one process validating all the data logs', async () => {
     const { directory, data } = await writeJob('validation', { epochs: 2, batchSize: 2, lr: 1e-2, seed: 1 }, { validation: true });
     const ours = await runRanks(directory, 2);

@@ -62,6 +62,11 @@ export interface FitOptions extends OptimizerOptions {
    * rank 0 writes the checkpoint. batchSize is per rank. Default none.
    */
   processGroup?: ProcessGroup;
+  /**
+   * With processGroup: batch norm's statistics over every rank's batch (torch.nn.SyncBatchNorm), so that W ranks of
+   * batchSize train as one process of W x batchSize. Default false, as in DDP.
+   */
+  syncBatchNorm?: boolean;
   /** After each optimiser step. A returned Promise is awaited before fit settles; a throw stops training. */
   onBatchEnd?: (step: number, logs: BatchLogs) => unknown;
   /**

@@ -19,8 +19,9 @@ const Fields<ScheduleOptions> kScheduleFields = {
 };
 
 const Fields<FitOptions> kFitFields = {
-    {"epochs", &FitOptions::epochs},   {"batchSize", &FitOptions::batchSize}, {"gradClip", &FitOptions::gradClip},
-    {"shuffle", &FitOptions::shuffle}, {"seed", &FitOptions::seed},
+    {"epochs", &FitOptions::epochs},     {"batchSize", &FitOptions::batchSize},
+    {"gradClip", &FitOptions::gradClip}, {"shuffle", &FitOptions::shuffle},
+    {"seed", &FitOptions::seed},         {"syncBatchNorm", &FitOptions::syncBatchNorm},
 };
 
 namespace {

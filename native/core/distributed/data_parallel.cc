@@ -5,8 +5,8 @@
 
 namespace unet {
 
-DataParallel::DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group)
-    : model_(model), group_(std::move(group)), parameters_(model->parameters()) {
+DataParallel::DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group, bool syncBatchNorm)
+    : model_(model), group_(std::move(group)), parameters_(model->parameters()), syncBatchNorm_(syncBatchNorm) {
   // Buckets in reverse parameter order, the order backward produces the gradients in: the first one small, so that
   // its allreduce starts early, the others up to kBucketBytes.
   int64_t limit = kFirstBucketBytes, filled = 0;

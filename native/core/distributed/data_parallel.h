@@ -23,12 +23,14 @@ class DataParallel {
   static constexpr int64_t kBucketBytes = int64_t{25} << 20;
   static constexpr int64_t kFirstBucketBytes = int64_t{1} << 20;
 
-  DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group);
+  // syncBatchNorm: training forwards normalise with the statistics of every rank's batch (sync_batch_norm.h).
+  DataParallel(UNet& model, std::shared_ptr<ProcessGroup> group, bool syncBatchNorm = false);
   ~DataParallel();  // removes the gradient hooks
   DataParallel(const DataParallel&) = delete;
   DataParallel& operator=(const DataParallel&) = delete;
 
   ProcessGroup& group() { return *group_; }
+  bool syncBatchNorm() const { return syncBatchNorm_; }
 
   void broadcastState();    // parameters and buffers, from rank 0
   void broadcastBuffers();  // buffers only, from rank 0
@@ -58,6 +60,7 @@ class DataParallel {
   std::vector<torch::Tensor> parameters_;
   std::vector<Bucket> buckets_;
   std::vector<std::pair<size_t, unsigned>> hooks_;  // (parameter, hook handle)
+  bool syncBatchNorm_;
   bool armed_ = false;
 };
 

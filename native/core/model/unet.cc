@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/distributed/sync_batch_norm.h"
 #include "core/options/range.h"
 #include "core/runtime/autocast.h"
 
@@ -118,7 +119,11 @@ DoubleConvImpl::DoubleConvImpl(int64_t inChannels, int64_t outChannels, Norm nor
 }
 
 torch::Tensor DoubleConvImpl::normalizeAndActivate(torch::nn::AnyModule& norm, const torch::Tensor& x) {
-  return activate(activation_, norm.is_empty() ? x : norm.forward(x));
+  if (norm.is_empty()) return activate(activation_, x);
+  // Distributed training with syncBatchNorm: the statistics of every rank's batch.
+  auto* group = is_training() ? syncBatchNormGroup() : nullptr;
+  auto* batchNorm = group ? norm.ptr()->as<torch::nn::BatchNorm2dImpl>() : nullptr;
+  return activate(activation_, batchNorm ? syncBatchNorm(x, *batchNorm, *group) : norm.forward(x));
 }
 
 torch::Tensor DoubleConvImpl::forward(const torch::Tensor& x) {

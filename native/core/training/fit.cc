@@ -102,6 +102,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   const auto precision = resolvePrecision(options.precision, device, "options.precision", true);
   const auto& group = options.processGroup;
   const int64_t worldSize = group ? group->worldSize() : 1, rank = group ? group->rank() : 0;
+  if (options.syncBatchNorm && !group) throw std::invalid_argument("options.syncBatchNorm: needs options.processGroup");
 
   if (!options.resumeFrom.empty()) {
     auto checkpoint = loadCheckpoint(options.resumeFrom);
@@ -124,7 +125,7 @@ FitResult fit(UNet& model, TrainingProgress& progress, const FitData& data, cons
   // DDP's constructor: every rank starts from rank 0's weights and buffers.
   std::unique_ptr<DataParallel> parallel;
   if (group) {
-    parallel = std::make_unique<DataParallel>(model, group);
+    parallel = std::make_unique<DataParallel>(model, group, options.syncBatchNorm);
     parallel->broadcastState();
   }
   // A decision every rank takes together when distributed (stop, whose request may reach one rank only).

@@ -40,6 +40,7 @@ struct FitOptions {
   // core/distributed/data_parallel.h); none = this process alone. batchSize is then per rank, as a
   // DataLoader's batch_size is under DDP.
   std::shared_ptr<ProcessGroup> processGroup;
+  bool syncBatchNorm = false;  // with a processGroup: batch norm's statistics over every rank's batch
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };

@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/distributed/sync_batch_norm.h"
 #include "core/options/range.h"
 #include "core/runtime/autocast.h"
 #include "core/training/masks.h"
@@ -46,6 +47,7 @@ double optimise(UNet& model, Optimizer& optimizer, const torch::Tensor& images, 
   {
     // The forward pass under autocast; backward runs each op's gradient in the type its forward ran in.
     Autocast autocast(images.device(), precision);
+    SyncBatchNormScope sync(parallel && parallel->syncBatchNorm() ? &parallel->group() : nullptr);
     // The loss in float32 whatever the logits' dtype: bf16 sums over whole images lose too much.
     loss = computeLoss(lossSpec, model->forward(channelsLastOnCpu(images)).to(torch::kFloat32), masks);
   }
