@@ -23,13 +23,13 @@ interface Tally {
   loopDelay: IntervalHistogram;
 }
 
-const BATCHING = { maxBatch: 8, maxDelayMs: 2 };
+const BATCHING = { maxBatchSize: 8, maxQueueDelayMs: 2 };
 const CONFIGS: Config[] = [
   { callers: 1, batching: 'off', options: {} },
   { callers: 8, batching: 'off', options: {} },
-  { callers: 8, batching: 'maxBatch 8, maxDelayMs 2', options: { batching: BATCHING } },
+  { callers: 8, batching: 'maxBatchSize 8, maxQueueDelayMs 2', options: { batching: BATCHING } },
   { callers: 32, batching: 'off', options: {} },
-  { callers: 32, batching: 'maxBatch 8, maxDelayMs 2', options: { batching: BATCHING } },
+  { callers: 32, batching: 'maxBatchSize 8, maxQueueDelayMs 2', options: { batching: BATCHING } },
 ];
 
 /** `callers` loops, each awaiting its previous answer before sending the next request, until `requests` are done. */

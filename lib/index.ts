@@ -10,6 +10,7 @@ export type { ScheduleName, ScheduleOptions } from './training/schedule.js';
 export { augment, defaultAugment } from './training/augment.js';
 export type { AugmentOptions } from './training/augment.js';
 export type { PredictOptions, TileOptions } from './inference/predict.js';
+export { QueueFullError } from './inference/batcher.js';
 export type { BatchingOptions } from './inference/batcher.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';

@@ -2,9 +2,10 @@
 // free; memory does not grow with the number of calls.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { UNet, type Tensor } from '../lib/index.js';
+import { PredictBatcher } from '../lib/inference/batcher.js';
+import { QueueFullError, UNet, type Tensor, type TensorLike } from '../lib/index.js';
 import { randomImages } from './helpers/data.js';
 import { maxAbsDifference } from './helpers/oracle.js';
 
@@ -31,7 +32,7 @@ describe('serving', () => {
     const inputs = Array.from({ length: 20 }, (_, i) => randomImages([1 + (i % 2), 1, 32, 32], 200 + i));
     const expected: Tensor[] = [];
     for (const input of inputs) expected.push(await model.predict(input, { output: 'probabilities' }));
-    const batching = { maxBatch: 8, maxDelayMs: 5 };
+    const batching = { maxBatchSize: 8, maxQueueDelayMs: 5 };
     const results = await Promise.all(inputs.map((input) => model.predict(input, { output: 'probabilities', batching })));
     results.forEach((result, i) => {
       expect(result.shape, `caller ${i}`).toEqual(expected[i].shape);
@@ -43,8 +44,20 @@ describe('serving', () => {
       model.predict(randomImages([1, 1, 40, 40], 2), { batching }),
     ]);
     expect([small.shape, large.shape]).toEqual([[1, 1, 16, 16], [1, 1, 40, 40]]);
-    await expect(model.predict(inputs[0], { batching: { maxBatch: 0, maxDelayMs: 1 } })).rejects.toThrow('options.batching.maxBatch');
-    await expect(model.predict(inputs[0], { batching: { maxBatch: 4 } } as never)).rejects.toThrow('options.batching: expected { maxBatch, maxDelayMs }');
+    await expect(model.predict(inputs[0], { batching: { maxBatchSize: 0, maxQueueDelayMs: 1 } })).rejects.toThrow('options.batching.maxBatchSize');
+    await expect(model.predict(inputs[0], { batching: { maxBatchSize: 4 } } as never)).rejects.toThrow('options.batching: expected { maxBatchSize, maxQueueDelayMs, maxQueueSize? }');
+  });
+
+  it('rejects an aborted call with the signal\'s reason, batched or not, and checks options.signal', async () => {
+    const model = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu', seed: 1 });
+    const image = randomImages([1, 1, 32, 32], 5);
+    await expect(model.predict(image, { signal: AbortSignal.abort(new Error('gone')) })).rejects.toThrow('gone');
+    const controller = new AbortController();
+    const batched = model.predict(image, { batching: { maxBatchSize: 4, maxQueueDelayMs: 10_000 }, signal: controller.signal });
+    controller.abort(new Error('client left'));
+    await expect(batched).rejects.toThrow('client left');
+    await expect(model.predict(image, { signal: 'no' as never })).rejects.toThrow('options.signal: expected an AbortSignal');
+    expect((await model.predict(image)).shape).toEqual([1, 1, 32, 32]);
   });
 
   it('does not leak: 10,000 calls leave the resident memory within 5% of where it was after the first 100', async () => {
@@ -67,4 +80,80 @@ describe('serving', () => {
     const after = await residentAfter(10_000);
     expect(after / baseline).toBeLessThan(1.05);
   }, 600_000);
+});
+
+/** A batcher whose batches wait until the test releases them, recording each batch's callers by their first value. */
+function heldBatcher() {
+  const batcher = new PredictBatcher();
+  const batches: number[][] = [];
+  const releases: (() => void)[] = [];
+  const run = (images: TensorLike) =>
+    new Promise<Tensor>((resolve) => {
+      const data = Float32Array.from(images.data as Float32Array, (value) => value * 10);
+      batches.push(Array.from({ length: images.shape[0] }, (_, i) => images.data[i] as number));
+      releases.push(() => resolve({ data, shape: [...images.shape], dtype: 'float32' }));
+    });
+  const call = (value: number, options: Parameters<PredictBatcher['predict']>[2], signal?: AbortSignal) =>
+    batcher.predict('key', { data: Float32Array.of(value), shape: [1] }, options, run, signal).then((result) => result.data[0] as number);
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return { batcher, batches, releases, call, settle };
+}
+
+describe('PredictBatcher', () => {
+  it('runs one batch at a time: calls that arrive while a batch runs form the next, up to maxBatchSize', async () => {
+    const { batches, releases, call, settle } = heldBatcher();
+    const options = { maxBatchSize: 4, maxQueueDelayMs: 0 };
+    const first = call(1, options);
+    const rest = [2, 3, 4, 5, 6].map((value) => call(value, options));
+    await settle();
+    expect(batches).toEqual([[1]]);
+    releases[0]();
+    await settle();
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+    releases[1]();
+    await settle();
+    releases[2]();
+    expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(batches).toEqual([[1], [2, 3, 4, 5], [6]]);
+  });
+
+  it('drops an aborted waiting call from its batch, rejects an aborted running one, and refuses calls past maxQueueSize', async () => {
+    const { batcher, batches, releases, call, settle } = heldBatcher();
+    const options = { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 2 };
+    const running = new AbortController();
+    const first = call(1, options, running.signal);
+    await settle();
+    const waiting = new AbortController();
+    const second = call(2, options, waiting.signal);
+    const third = call(3, options);
+    expect(batcher.queued).toBe(2);
+    await expect(call(4, options)).rejects.toBeInstanceOf(QueueFullError);
+    waiting.abort(new Error('client gone'));
+    await expect(second).rejects.toThrow('client gone');
+    expect(batcher.queued).toBe(1);
+    running.abort();
+    await expect(first).rejects.toThrow(/aborted/);
+    releases[0]();
+    await settle();
+    expect(batches).toEqual([[1], [3]]);
+    releases[1]();
+    expect(await third).toBe(30);
+    expect(batcher.queued).toBe(0);
+  });
+
+  it('holds a batch until it is full or its first call has waited maxQueueDelayMs', async () => {
+    const { batches, releases, call, settle } = heldBatcher();
+    const full = [call(1, { maxBatchSize: 2, maxQueueDelayMs: 60_000 })];
+    await settle();
+    expect(batches).toEqual([]);
+    full.push(call(2, { maxBatchSize: 2, maxQueueDelayMs: 60_000 }));
+    await settle();
+    expect(batches).toEqual([[1, 2]]);
+    releases[0]();
+    expect(await Promise.all(full)).toEqual([10, 20]);
+    const alone = call(3, { maxBatchSize: 8, maxQueueDelayMs: 20 });
+    await vi.waitFor(() => expect(batches).toEqual([[1, 2], [3]]));
+    releases[1]();
+    expect(await alone).toBe(30);
+  });
 });

@@ -1,27 +1,42 @@
-// Dynamic batching for predict: concurrent calls with the same options and image size are coalesced into one
-// native batch (up to maxBatch images, waiting at most maxDelayMs for more), and each caller gets its own slice.
+// Dynamic batching for predict, as Triton's dynamic batcher does it: calls with the same options and image size
+// wait in a queue; when the model is free, the oldest ready queue (full, or its first call has waited
+// maxQueueDelayMs) runs as one native batch of up to maxBatchSize images, and each caller gets its own slice.
+// One batch runs at a time (the model runs its operations one at a time anyway), so batches grow under load.
 import { sliceBatch, type Tensor, type TensorData, type TensorLike } from '../tensor.js';
 
 export interface BatchingOptions {
-  /** Most images in one coalesced batch. */
-  maxBatch: number;
-  /** Longest wait for more calls after the first one arrives, in milliseconds. */
-  maxDelayMs: number;
+  /** Most images in one batch. */
+  maxBatchSize: number;
+  /** Longest a call waits for others to share its batch, in milliseconds. */
+  maxQueueDelayMs: number;
+  /** Most calls waiting (not yet running); a call past it rejects at once with a QueueFullError. Default no limit. */
+  maxQueueSize?: number;
 }
+
+/** A call refused because the queue was full: try again later (a server answers 503). */
+export class QueueFullError extends Error {
+  readonly code = 'ERR_QUEUE_FULL';
+  constructor(readonly maxQueueSize: number) {
+    super(`the queue is full (maxQueueSize = ${maxQueueSize} calls waiting)`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** Runs one batch natively. */
+export type RunBatch = (images: TensorLike) => Promise<Tensor>;
 
 interface Waiting {
   images: TensorLike;
+  arrived: number;
   resolve: (result: Tensor) => void;
   reject: (error: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 
-/** Runs one coalesced batch natively. */
-export type RunBatch = (images: TensorLike) => Promise<Tensor>;
-
-interface Group {
+interface Queue {
   waiting: Waiting[];
-  count: number;
-  timer: NodeJS.Timeout;
+  options: BatchingOptions;
   run: RunBatch;
 }
 
@@ -47,40 +62,102 @@ function split(result: Tensor, counts: number[]): Tensor[] {
   });
 }
 
+// A timer may fire a fraction of a millisecond before its deadline: that much early counts as due.
+const TIMER_SLACK_MS = 0.5;
+
 export class PredictBatcher {
-  readonly #groups = new Map<string, Group>();
+  readonly #queues = new Map<string, Queue>();
+  #running = false;
+  #timer?: NodeJS.Timeout;
+  #queued = 0;
+
+  /** Calls waiting, over all queues (the running batch not included). */
+  get queued(): number {
+    return this.#queued;
+  }
 
   /**
    * `key` names what must be equal for calls to share a batch (the options, the image size and dtype); `run`
-   * predicts one batch with those options.
+   * predicts one batch with those options. An abort rejects the call at once with the signal's reason: a
+   * waiting call leaves its queue, a running one's result is dropped.
    */
-  predict(key: string, images: TensorLike, options: BatchingOptions, run: RunBatch): Promise<Tensor> {
+  predict(key: string, images: TensorLike, options: BatchingOptions, run: RunBatch, signal?: AbortSignal): Promise<Tensor> {
     return new Promise<Tensor>((resolve, reject) => {
-      let group = this.#groups.get(key);
-      if (group && group.count + images.shape[0] > options.maxBatch) {
-        this.#flush(key);
-        group = undefined;
+      if (signal?.aborted) return reject(signal.reason);
+      if (options.maxQueueSize !== undefined && this.#queued >= options.maxQueueSize) {
+        return reject(new QueueFullError(options.maxQueueSize));
       }
-      if (!group) {
-        group = { waiting: [], count: 0, timer: setTimeout(() => this.#flush(key), options.maxDelayMs), run };
-        this.#groups.set(key, group);
+      let queue = this.#queues.get(key);
+      if (!queue) {
+        queue = { waiting: [], options, run };
+        this.#queues.set(key, queue);
       }
-      group.waiting.push({ images, resolve, reject });
-      group.count += images.shape[0];
-      if (group.count >= options.maxBatch) this.#flush(key);
+      const waiting: Waiting = { images, arrived: performance.now(), resolve, reject, signal };
+      if (signal) {
+        waiting.onAbort = () => this.#drop(key, waiting);
+        signal.addEventListener('abort', waiting.onAbort, { once: true });
+      }
+      queue.waiting.push(waiting);
+      this.#queued++;
+      this.#schedule();
     });
   }
 
-  #flush(key: string): void {
-    const group = this.#groups.get(key);
-    if (!group) return;
-    this.#groups.delete(key);
-    clearTimeout(group.timer);
-    const { waiting } = group;
-    const batch = waiting.length === 1 ? waiting[0].images : concatenate(waiting.map((w) => w.images));
-    group.run(batch).then(
-      (result) => split(result, waiting.map((w) => w.images.shape[0])).forEach((part, i) => waiting[i].resolve(part)),
-      (error: unknown) => waiting.forEach((w) => w.reject(error)),
-    );
+  #drop(key: string, waiting: Waiting): void {
+    const queue = this.#queues.get(key);
+    const at = queue ? queue.waiting.indexOf(waiting) : -1;
+    if (queue && at >= 0) {
+      queue.waiting.splice(at, 1);
+      this.#queued--;
+      if (queue.waiting.length === 0) this.#queues.delete(key);
+    }
+    waiting.reject(waiting.signal?.reason);
+  }
+
+  /** Starts the oldest ready queue when no batch runs, else waits for the earliest deadline or the running batch. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#running) return;
+    const now = performance.now();
+    let ready: string | undefined;
+    let oldest = Infinity;
+    let nextDeadline = Infinity;
+    for (const [key, { waiting, options }] of this.#queues) {
+      const images = waiting.reduce((sum, call) => sum + call.images.shape[0], 0);
+      const deadline = waiting[0].arrived + options.maxQueueDelayMs;
+      if (images >= options.maxBatchSize || deadline <= now + TIMER_SLACK_MS) {
+        if (waiting[0].arrived < oldest) [ready, oldest] = [key, waiting[0].arrived];
+      } else nextDeadline = Math.min(nextDeadline, deadline);
+    }
+    if (ready !== undefined) this.#start(ready);
+    else if (nextDeadline < Infinity) this.#timer = setTimeout(() => this.#schedule(), Math.max(1, nextDeadline - now));
+  }
+
+  /** Runs the first calls of a queue, up to maxBatchSize images (at least one call), as one batch. */
+  #start(key: string): void {
+    const queue = this.#queues.get(key)!;
+    const taken: Waiting[] = [];
+    let images = 0;
+    while (queue.waiting.length > 0) {
+      const next = queue.waiting[0].images.shape[0];
+      if (taken.length > 0 && images + next > queue.options.maxBatchSize) break;
+      taken.push(queue.waiting.shift()!);
+      images += next;
+    }
+    if (queue.waiting.length === 0) this.#queues.delete(key);
+    this.#queued -= taken.length;
+    this.#running = true;
+    const batch = taken.length === 1 ? taken[0].images : concatenate(taken.map((call) => call.images));
+    new Promise<Tensor>((resolve) => resolve(queue.run(batch)))
+      .then(
+        (result) => split(result, taken.map((call) => call.images.shape[0])).forEach((part, i) => taken[i].resolve(part)),
+        (error: unknown) => taken.forEach((call) => call.reject(error)),
+      )
+      .finally(() => {
+        for (const call of taken) if (call.onAbort) call.signal!.removeEventListener('abort', call.onAbort);
+        this.#running = false;
+        this.#schedule();
+      });
   }
 }

@@ -1,8 +1,8 @@
 // predict's options. The core checks them and owns their defaults (native/core/inference/predict.h); the
-// batching, which runs here, is checked here.
+// batching and the signal, which run here, are checked here.
 import type { BatchingOptions } from './batcher.js';
 import type { NativePredictOptions } from '../binding/contract.js';
-import { checkOptions, integer, number, type Check } from '../validate.js';
+import { checkOptions, integer, number, typeError, type Check } from '../validate.js';
 import type { Precision } from '../runtime/backend.js';
 
 export interface TileOptions {
@@ -30,26 +30,31 @@ export interface PredictOptions {
   /** Of the network ('bf16': bf16 weights and activations, fp32 logits); tiling, blending and TTA run in fp32. Default 'fp32'. */
   precision?: Precision;
   /**
-   * Coalesce concurrent calls with the same options and image size into batches of up to `maxBatch` images,
-   * waiting at most `maxDelayMs` for more (dynamic batching); each caller gets its own result.
+   * Dynamic batching: concurrent calls with the same options and image size wait in a queue and run as one
+   * batch of up to `maxBatchSize` images, the first waiting at most `maxQueueDelayMs` for others; each caller
+   * gets its own result. One batch of a model runs at a time, so under load the batches fill up.
    */
   batching?: BatchingOptions;
+  /** Rejects the call with the signal's reason; a call still waiting for its batch leaves the queue. */
+  signal?: AbortSignal;
 }
 
 const batchingCheck: Check = (value, name) => {
   const batching = checkOptions<Partial<BatchingOptions>>(value, name, {
-    maxBatch: integer(1, 4096),
-    maxDelayMs: number(0, 60_000),
+    maxBatchSize: integer(1, 4096),
+    maxQueueDelayMs: number(0, 60_000),
+    maxQueueSize: integer(0, Number.MAX_SAFE_INTEGER),
   });
-  if (batching.maxBatch === undefined || batching.maxDelayMs === undefined) {
-    throw new TypeError(`${name}: expected { maxBatch, maxDelayMs }`);
+  if (batching.maxBatchSize === undefined || batching.maxQueueDelayMs === undefined) {
+    throw new TypeError(`${name}: expected { maxBatchSize, maxQueueDelayMs, maxQueueSize? }`);
   }
 };
 
-/** Checks the batching, which JS does; the core checks the rest and owns the defaults (native/core/inference/predict.h). */
-export function splitPredictOptions(options: PredictOptions): { batching?: BatchingOptions; forNative: NativePredictOptions } {
+/** Checks what JS runs (the batching and the signal); the core checks the rest and owns the defaults (native/core/inference/predict.h). */
+export function splitPredictOptions(options: PredictOptions): { batching?: BatchingOptions; signal?: AbortSignal; forNative: NativePredictOptions } {
   if (typeof options !== 'object' || options === null) return { forNative: options };
-  const { batching, ...forNative } = options;
+  const { batching, signal, ...forNative } = options;
   if (batching !== undefined) batchingCheck(batching, 'options.batching');
-  return { batching, forNative };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('options.signal', 'an AbortSignal', signal);
+  return { batching, signal, forNative };
 }

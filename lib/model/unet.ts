@@ -89,6 +89,16 @@ export interface Gradients {
   gradients: Record<string, Tensor<Float32Array>>;
 }
 
+/** `work`, or the signal's reason as soon as it aborts (the work itself finishes unseen). */
+function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 const deviceCheck = pattern(/^(auto|cpu|cuda(:\d+)?)$/, "'auto' | 'cpu' | 'cuda' | 'cuda:N'");
 
 
@@ -156,21 +166,22 @@ export class UNet {
    * What a server calls on every request: NCHW images of any height and width (at least 2^depth; other sizes
    * are reflect-padded and cropped back), in eval mode under inference mode, with batch norm folded into the
    * convolutions. Masks by default (uint8 class indices), or probabilities or logits; tiling and flip TTA on
-   * request. Concurrent calls run one at a time in call order.
+   * request. Concurrent calls run one at a time in call order, or in batches (options.batching).
    */
   async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
     const config = this.#live('predict');
     const checked = checkImages(images, 'images', config.inChannels);
-    const { batching, forNative } = splitPredictOptions(options);
-    if (!batching) return this.#native.predict(checked, forNative);
-    // maxPixels applies to each call, so to each caller of a coalesced batch; the batch is bounded by maxBatch.
+    const { batching, signal, forNative } = splitPredictOptions(options);
+    signal?.throwIfAborted();
+    if (!batching) return abortable(this.#native.predict(checked, forNative), signal);
+    // maxPixels applies to each call, so to each caller of a batch; the batch is bounded by maxBatchSize.
     const { maxPixels, ...batchOptions } = forNative;
     const [n, , h, w] = checked.shape;
     if (maxPixels !== undefined && n * h * w > maxPixels) {
       throw new RangeError(`images: ${n * h * w} pixels (N x H x W) exceed maxPixels = ${maxPixels}`);
     }
-    const key = JSON.stringify([batchOptions, checked.shape.slice(1), checked.data.constructor.name]);
-    return this.#batcher.predict(key, checked, batching, (batch) => this.#native.predict(batch, batchOptions));
+    const key = JSON.stringify([batchOptions, batching, checked.shape.slice(1), checked.data.constructor.name]);
+    return this.#batcher.predict(key, checked, batching, (batch) => this.#native.predict(batch, batchOptions), signal);
   }
 
   /**
