@@ -38,3 +38,8 @@ export { ProcessGroup, distributedSupport } from './distributed/process_group.js
 export type { ProcessGroupOptions, DistributedBackend } from './distributed/process_group.js';
 export { distributedIndices } from './distributed/sampler.js';
 export type { SamplerOptions } from './distributed/sampler.js';
+export { servePlugin } from './server/plugin.js';
+export { SERVE_DEFAULTS } from './server/options.js';
+export type { ServeOptions, ServedModelOptions } from './server/options.js';
+export type { ModelMetadata } from './server/models.js';
+export type { SegmentSummary, ClassArea } from './server/segment.js';

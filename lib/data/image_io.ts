@@ -35,16 +35,17 @@ export async function imageSize(path: string): Promise<{ width: number; height: 
 }
 
 /**
- * 8-bit pixels (16-bit files are scaled down) as float C x H x W in [0, 1]. Grey, RGB and RGBA files become
- * `channels`: grey is repeated, colour is converted to luminance, and transparency is flattened onto black
- * (or kept, for 4 channels).
+ * 8-bit pixels (16-bit files are scaled down) of a file or of its bytes as float C x H x W in [0, 1]. Grey, RGB
+ * and RGBA images become
+ * `channels`: grey is repeated, colour is converted to luminance, and transparency is flattened onto black (or
+ * kept, for 4 channels).
  */
 export async function decodeImage(
-  path: string,
+  source: string | Uint8Array,
   channels: Channels,
   geometry: Geometry = { kind: 'whole' },
 ): Promise<{ data: Float32Array; width: number; height: number }> {
-  let pipeline = withGeometry(sharp(path), geometry, 'lanczos3');
+  let pipeline = withGeometry(sharp(source), geometry, 'lanczos3');
   if (channels === 1) pipeline = pipeline.flatten({ background: '#000000' }).greyscale();
   else if (channels === 3) pipeline = pipeline.flatten({ background: '#000000' }).toColourspace('srgb');
   else pipeline = pipeline.ensureAlpha().toColourspace('srgb');
@@ -183,9 +184,8 @@ export function colourise(data: TensorLike['data'], classes: number, name: strin
   return rgb;
 }
 
-/** Writes a mask as a PNG, atomically: grey 0/255 for one class, palette colours or class indices for more. */
-export async function writeMask(path: string, mask: TensorLike, options: WriteMaskOptions): Promise<void> {
-  checkPath(path, 'path');
+/** A mask as PNG bytes: grey 0/255 for one class, palette colours or class indices for more. */
+export async function encodeMask(mask: TensorLike, options: WriteMaskOptions): Promise<Buffer> {
   const { classes, format = 'palette' } = checkOptions<WriteMaskOptions>(options, 'options', {
     classes: integer(1, 256),
     format: oneOf('palette', 'indices'),
@@ -208,6 +208,11 @@ export async function writeMask(path: string, mask: TensorLike, options: WriteMa
   }
   // Without b-w, sharp writes one channel as RGB.
   const image = sharp(pixels, { raw: { width, height, channels } });
-  const png = await (channels === 1 ? image.toColourspace('b-w') : image).png().toBuffer();
-  await writeFileAtomic(path, png);
+  return (channels === 1 ? image.toColourspace('b-w') : image).png().toBuffer();
+}
+
+/** Writes a mask as a PNG (encodeMask), atomically. */
+export async function writeMask(path: string, mask: TensorLike, options: WriteMaskOptions): Promise<void> {
+  checkPath(path, 'path');
+  await writeFileAtomic(path, await encodeMask(mask, options));
 }

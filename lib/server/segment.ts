@@ -1,0 +1,95 @@
+// POST /v1/models/:name/segment: an image file in (raw body or multipart), a PNG mask, a PNG overlay or JSON
+// with the pixels of each class out. The image is decoded in memory: nothing reaches the file system.
+import sharp from 'sharp';
+
+import { decodeImage, encodeMask, type Channels } from '../data/image_io.js';
+import { standardise } from '../data/preprocess.js';
+import { overlay } from '../pictures/overlay.js';
+import { HttpError } from './errors.js';
+import type { ServedModel } from './models.js';
+
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/tiff', 'image/webp'];
+const FORMATS = ['png', 'jpeg', 'tiff', 'webp'];
+
+export type SegmentOutput = 'mask' | 'overlay' | 'json';
+export const SEGMENT_OUTPUTS: readonly SegmentOutput[] = ['mask', 'overlay', 'json'];
+
+export interface ClassArea {
+  index: number;
+  name: string;
+  pixels: number;
+  /** Of the image's pixels. */
+  fraction: number;
+}
+
+export interface SegmentSummary {
+  model: string;
+  width: number;
+  height: number;
+  classes: ClassArea[];
+}
+
+/** `?output=` first, else a PNG mask when Accept asks for image/png before JSON, else JSON. */
+export function segmentOutput(query: unknown, accept: string | undefined): SegmentOutput {
+  const asked = (query as { output?: unknown } | undefined)?.output;
+  if (asked !== undefined) {
+    if (!SEGMENT_OUTPUTS.includes(asked as SegmentOutput)) {
+      throw new HttpError(400, `output: expected one of ${SEGMENT_OUTPUTS.join(', ')}, got ${JSON.stringify(asked)}`);
+    }
+    return asked as SegmentOutput;
+  }
+  const png = accept?.indexOf('image/png') ?? -1;
+  const json = accept?.indexOf('application/json') ?? -1;
+  return png >= 0 && (json < 0 || png < json) ? 'mask' : 'json';
+}
+
+/** The image's pixels in [0, 1], after its header has been checked: a known format, within maxImagePixels. */
+async function decode(bytes: Buffer, channels: Channels, maxImagePixels: number) {
+  let metadata;
+  try {
+    metadata = await sharp(bytes).metadata();
+  } catch (error) {
+    throw new HttpError(400, `body: not a PNG, JPEG, TIFF or WebP image (${(error as Error).message})`);
+  }
+  if (!FORMATS.includes(metadata.format ?? '')) {
+    throw new HttpError(415, `body: a ${metadata.format} image; expected PNG, JPEG, TIFF or WebP`);
+  }
+  const { width = 0, height = 0 } = metadata;
+  if (width * height > maxImagePixels) {
+    throw new HttpError(413, `body: a ${width} x ${height} image (${width * height} pixels) exceeds the limit of ${maxImagePixels} pixels`);
+  }
+  try {
+    return await decodeImage(bytes, channels);
+  } catch (error) {
+    throw new HttpError(400, `body: the image cannot be decoded (${(error as Error).message})`);
+  }
+}
+
+function areas(served: ServedModel, mask: Uint8Array, width: number, height: number): SegmentSummary {
+  const pixels = new Array<number>(served.classNames.length).fill(0);
+  for (const value of mask) pixels[value]++;
+  return {
+    model: served.name,
+    width,
+    height,
+    classes: served.classNames.map((name, index) => ({ index, name, pixels: pixels[index], fraction: pixels[index] / mask.length })),
+  };
+}
+
+/** Segments one image file as the CLI's predict does (standardised, at its own size), in the form asked for. */
+export async function segment(
+  served: ServedModel,
+  bytes: Buffer,
+  output: SegmentOutput,
+  signal: AbortSignal,
+): Promise<{ type: string; body: Buffer | SegmentSummary }> {
+  const channels = served.model.config.inChannels as Channels;
+  const { data, width, height } = await decode(bytes, channels, served.metadata.parameters.maxImagePixels);
+  const image = { data, shape: [1, channels, height, width] };
+  served.checkImages(image, 'body');
+  const mask = await served.predict(standardise(image), 'mask', signal);
+  const { classes } = served.model.config;
+  if (output === 'mask') return { type: 'image/png', body: await encodeMask(mask, { classes }) };
+  if (output === 'overlay') return { type: 'image/png', body: await overlay(image, mask, { classes }) };
+  return { type: 'application/json', body: areas(served, mask.data as Uint8Array, width, height) };
+}
