@@ -19,7 +19,8 @@ import { readFileSync } from 'node:fs';
 const [{ filename, files, size }] = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const paths = files.map((file) => file.path);
 const required = ['package.json', 'README.md', 'dist/index.js', 'dist/binding/loader.js', 'dist/cli/index.js', 'binding.gyp',
-  'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js'];
+  'native/addon/addon.cc', 'native/core/model/unet.cc', 'scripts/install.js', 'scripts/find-libtorch.js', 'dist/server/plugin.js',
+  'web/index.html', 'web/app.js', 'web/style.css'];
 const missing = required.filter((path) => !paths.includes(path));
 if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node$/.test(path))) missing.push('prebuilds/linux-x64/*.node');
 if (!paths.some((path) => /^prebuilds\/linux-x64\/[^/]+\.node\.json$/.test(path))) missing.push('prebuilds/linux-x64/*.node.json');
@@ -83,6 +84,18 @@ const model = await UNet.create({ inChannels: 1, classes: 1, depth: 2, baseFilte
 const logits = await model.forward({ data: new Float32Array(2 * 16 * 16).fill(0.5), shape: [2, 1, 16, 16] });
 if (logits.shape.join() !== '2,1,16,16' || !logits.data.every(Number.isFinite)) throw new Error(`bad logits ${logits.shape}`);
 console.log(`check-pack: forward pass from the installed tarball: logits ${logits.shape.join('x')}`);
+// The server's page and metadata, from the installed files (web/ is found beside dist/).
+const { default: Fastify } = await import('fastify');
+const { servePlugin } = await import('torch-unet');
+const app = Fastify();
+await app.register(servePlugin, { models: { shapes: model } });
+const page = await app.inject('/');
+const metadata = await app.inject('/v2/models/shapes');
+if (page.statusCode !== 200 || !page.body.includes('app.js') || metadata.json().parameters?.minSize !== 4) {
+  throw new Error(`the server from the installed tarball: page ${page.statusCode}, metadata ${metadata.body}`);
+}
+console.log('check-pack: the installed server answers its page and the model metadata');
+await app.close();
 model.dispose();
 JS
 

@@ -7,8 +7,10 @@ import { demo, DEMO_DEFAULTS } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { predict } from './predict.js';
+import { modelArgument, serve } from './serve.js';
 import { train } from './train.js';
 import type { Precision } from '../runtime/backend.js';
+import { SERVE_DEFAULTS } from '../server/options.js';
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string) => {
   const value = Number(text);
@@ -108,6 +110,25 @@ withOutput(program.command('eval'))
   .option('--csv', 'print CSV')
   .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .action(evaluate);
+
+withOutput(program.command('serve'))
+  .description('serve models over HTTP: Open Inference Protocol v2, an image route, metrics and a web page')
+  .requiredOption('--model <name=file>', 'a model to serve, by the name its routes use (repeat for more)', modelArgument)
+  .option('--port <n>', 'the port (0: any free one)', integer(0, 65535), 8080)
+  .option('--host <address>', 'the address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+  .option('--max-batch-size <n>', 'dynamic batching: most images in one batch (1 turns it off)', integer(1, 4096), SERVE_DEFAULTS.batching.maxBatchSize)
+  .option('--max-queue-delay-ms <ms>', 'dynamic batching: longest wait for a batch to fill', integer(0, 60_000), SERVE_DEFAULTS.batching.maxQueueDelayMs)
+  .option('--max-queue-size <n>', 'requests waiting per model; above it, 503 with Retry-After', integer(0, 1_000_000), SERVE_DEFAULTS.batching.maxQueueSize)
+  .option('--request-timeout-ms <ms>', 'a request not answered by then gets a 504', integer(1, 3_600_000), SERVE_DEFAULTS.requestTimeoutMs)
+  .option('--body-limit-mb <mb>', 'largest request body', positive, SERVE_DEFAULTS.bodyLimit / (1024 * 1024))
+  .option('--max-image-pixels <n>', 'largest image (width x height), checked before decoding', integer(1, 2 ** 31 - 1), SERVE_DEFAULTS.maxImagePixels)
+  .option('--tile-size <n>', 'images larger than this on a side are predicted in windows of this size', integer(16, 16384), SERVE_DEFAULTS.tileSize)
+  .option('--drain-timeout-ms <ms>', 'on SIGTERM, how long the requests in flight may take', integer(0, 3_600_000), 30_000)
+  .option('--threads <n>', "libtorch's threads (default: one per core, or OMP_NUM_THREADS)", integer(1, 1024))
+  .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
+  .option('--tta', 'average over flips (test-time augmentation)')
+  .option('--log', 'log each request (JSON lines, fastify\'s logger)')
+  .action(serve);
 
 program
   .command('info')

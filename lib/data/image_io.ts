@@ -38,14 +38,15 @@ export async function imageSize(path: string): Promise<{ width: number; height: 
  * 8-bit pixels (16-bit files are scaled down) of a file or of its bytes as float C x H x W in [0, 1]. Grey, RGB
  * and RGBA images become
  * `channels`: grey is repeated, colour is converted to luminance, and transparency is flattened onto black (or
- * kept, for 4 channels).
+ * kept, for 4 channels). Images of more than `maxPixels` (default sharp's 0x3FFF x 0x3FFF) are refused.
  */
 export async function decodeImage(
   source: string | Uint8Array,
   channels: Channels,
   geometry: Geometry = { kind: 'whole' },
+  maxPixels?: number,
 ): Promise<{ data: Float32Array; width: number; height: number }> {
-  let pipeline = withGeometry(sharp(source), geometry, 'lanczos3');
+  let pipeline = withGeometry(sharp(source, maxPixels === undefined ? {} : { limitInputPixels: maxPixels }), geometry, 'lanczos3');
   if (channels === 1) pipeline = pipeline.flatten({ background: '#000000' }).greyscale();
   else if (channels === 3) pipeline = pipeline.flatten({ background: '#000000' }).toColourspace('srgb');
   else pipeline = pipeline.ensureAlpha().toColourspace('srgb');

@@ -100,8 +100,12 @@ const optionChecks: Record<string, Check> = {
   page: boolean,
 };
 
+/** fastify's own register options, which it hands to the plugin too. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
 export function checkServeOptions(options: unknown): ServeSettings {
-  const checked = checkOptions<ServeOptions>(options, 'options', optionChecks);
+  const ours = typeof options === 'object' && options !== null ? Object.fromEntries(Object.entries(options).filter(([key]) => !REGISTER_OPTIONS.includes(key))) : options;
+  const checked = checkOptions<ServeOptions>(ours, 'options', optionChecks);
   if (!checked.models) throw new TypeError('options.models: expected an object of models by name, got undefined');
   const models = new Map<string, ServedModelOptions>();
   for (const [name, value] of Object.entries(checked.models)) {

@@ -47,7 +47,8 @@ export function segmentOutput(query: unknown, accept: string | undefined): Segme
 async function decode(bytes: Buffer, channels: Channels, maxImagePixels: number) {
   let metadata;
   try {
-    metadata = await sharp(bytes).metadata();
+    // The header alone, without sharp's own pixel limit: the limit checked here is the server's.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new HttpError(400, `body: not a PNG, JPEG, TIFF or WebP image (${(error as Error).message})`);
   }
@@ -59,7 +60,7 @@ async function decode(bytes: Buffer, channels: Channels, maxImagePixels: number)
     throw new HttpError(413, `body: a ${width} x ${height} image (${width * height} pixels) exceeds the limit of ${maxImagePixels} pixels`);
   }
   try {
-    return await decodeImage(bytes, channels);
+    return await decodeImage(bytes, channels, { kind: 'whole' }, maxImagePixels);
   } catch (error) {
     throw new HttpError(400, `body: the image cannot be decoded (${(error as Error).message})`);
   }

@@ -1,0 +1,84 @@
+// `torch-unet serve`: the HTTP server (servePlugin) for the models named, until SIGTERM or Ctrl-C, which drain
+// the requests in flight, then exit 0 (1 if they outlast --drain-timeout-ms).
+import Fastify from 'fastify';
+
+import { UNet } from '../model/unet.js';
+import { setThreads, type Precision } from '../runtime/backend.js';
+import { servePlugin } from '../server/plugin.js';
+import { createReporter, type OutputOptions } from './report.js';
+
+export interface ServeCommandOptions extends OutputOptions {
+  model: string[];
+  port: number;
+  host: string;
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueueSize: number;
+  requestTimeoutMs: number;
+  bodyLimitMb: number;
+  maxImagePixels: number;
+  tileSize: number;
+  drainTimeoutMs: number;
+  threads?: number;
+  precision?: Precision;
+  tta?: boolean;
+  log?: boolean;
+}
+
+/** NAME=FILE pairs, for --model. */
+export function modelArgument(text: string, previous: string[] = []): string[] {
+  return [...previous, text];
+}
+
+function parseModels(pairs: string[]): [string, string][] {
+  return pairs.map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0 || at === pair.length - 1) throw new Error(`--model: expected NAME=FILE, got '${pair}'`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  });
+}
+
+export async function serve(options: ServeCommandOptions): Promise<void> {
+  const report = createReporter(options);
+  const pairs = parseModels(options.model);
+  if (options.threads !== undefined) setThreads(options.threads);
+  const models: Record<string, UNet> = {};
+  for (const [name, file] of pairs) {
+    if (name in models) throw new Error(`--model: the name '${name}' is given twice`);
+    models[name] = await UNet.load(file);
+  }
+  const app = Fastify({ logger: options.log === true, forceCloseConnections: 'idle' });
+  await app.register(servePlugin, {
+    models,
+    batching: { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs, maxQueueSize: options.maxQueueSize },
+    requestTimeoutMs: options.requestTimeoutMs,
+    bodyLimit: Math.round(options.bodyLimitMb * 1024 * 1024),
+    maxImagePixels: options.maxImagePixels,
+    tileSize: options.tileSize,
+    precision: options.precision,
+    tta: options.tta ? 'flips' : undefined,
+  });
+  const address = await app.listen({ port: options.port, host: options.host });
+  report.result('listening', { address, models: Object.keys(models) }, `serving ${Object.keys(models).join(', ')} on ${address}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      report.message(`${signal}: draining the requests in flight`);
+      // close() stops accepting, answers new requests on open connections with 503 and waits for those in flight.
+      const deadline = setTimeout(() => {
+        report.message(`the requests in flight outlasted --drain-timeout-ms ${options.drainTimeoutMs}; exiting`);
+        process.exit(1);
+      }, options.drainTimeoutMs);
+      void app.close().then(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  for (const model of Object.values(models)) model.dispose();
+  report.result('stopped', {}, 'stopped');
+}
