@@ -296,7 +296,8 @@ describe('POST /v1/models/:name/segment', () => {
       ['a GIF', { 'content-type': 'application/octet-stream' }, gif, 415, 'body: a gif image; expected PNG, JPEG, TIFF or WebP'],
       ['text', { 'content-type': 'text/plain' }, 'hello', 415, 'body: expected an image'],
       ['JSON', { 'content-type': 'application/json' }, '{"image": 1}', 415, 'body: expected an image'],
-      ['no content type', {}, good, 415, ''],
+      ['no content type', {}, good, 415, 'body: expected an image (image/png, image/jpeg, image/tiff, image/webp, application/octet-stream) or multipart/form-data, got no content-type'],
+      ['video', { 'content-type': 'video/mp2t' }, good, 415, 'or multipart/form-data, got video/mp2t'],
       ['too small', { 'content-type': 'image/png' }, await png(3, 40, 1, 8), 400, 'body: expected height and width of at least 4, got 40 x 3'],
     ];
     for (const [what, headers, payload, status, error] of cases) {

@@ -1,6 +1,7 @@
 // The page's script: lists the models, sends the chosen image to the segment route twice (the overlay, and the
 // per-class areas as JSON) and shows both. Plain browser JavaScript, served as it is.
 const $ = (id) => document.getElementById(id);
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/tiff', 'image/webp'];
 let models = [];
 let shown;
 
@@ -44,7 +45,8 @@ async function segmentFile(file) {
   const send = (output) =>
     fetch(`v1/models/${encodeURIComponent(name)}/segment?output=${output}`, {
       method: 'POST',
-      headers: { 'content-type': file.type || 'application/octet-stream' },
+      // The server reads the format from the bytes; a type it does not take would only be refused.
+      headers: { 'content-type': IMAGE_TYPES.includes(file.type) ? file.type : 'application/octet-stream' },
       body: file,
     });
   const [overlay, summary] = await Promise.all([send('overlay'), send('json')]);

@@ -18,6 +18,17 @@ const PAGE = new URL('../../web/', import.meta.url);
 
 type Params = { Params: { name: string } };
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route's body may be, for the 415 that fastify's parsers answer. */
+    accepts?: string;
+  }
+}
+
+const INFER_ACCEPTS = 'application/json, or application/octet-stream with an Inference-Header-Content-Length';
+const SEGMENT_ACCEPTS = `an image (${IMAGE_TYPES.join(', ')}, application/octet-stream) or multipart/form-data`;
+const unsupported = (accepts: string, type: string | undefined) => `body: expected ${accepts}, got ${type ?? 'no content-type'}`;
+
 /** Aborts when the request's deadline passes or its client goes away; `work` runs with it. */
 async function withDeadline<T>(reply: FastifyReply, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -44,6 +55,10 @@ export async function servePlugin(app: FastifyInstance, options: ServeOptions): 
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // While draining, each answer closes its connection: an idle keep-alive connection would hold close() open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   const model = (request: FastifyRequest<Params>): ServedModel => {
     const found = served.get(request.params.name);
@@ -53,6 +68,11 @@ export async function servePlugin(app: FastifyInstance, options: ServeOptions): 
 
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, headers, message } = httpError(error);
+    // fastify's own 415 does not say what the route takes.
+    const { accepts } = request.routeOptions.config;
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && accepts) {
+      return reply.code(415).send({ error: unsupported(accepts, request.headers['content-type']) });
+    }
     if (statusCode === 500) request.log.error(error);
     return reply.code(statusCode).headers(headers).send({ error: message });
   });
@@ -75,7 +95,7 @@ export async function servePlugin(app: FastifyInstance, options: ServeOptions): 
     return reply.code(closing ? 503 : 200).send();
   });
 
-  app.post<Params>('/v2/models/:name/infer', { bodyLimit: settings.bodyLimit }, async (request, reply) => {
+  app.post<Params>('/v2/models/:name/infer', { bodyLimit: settings.bodyLimit, config: { accepts: INFER_ACCEPTS } }, async (request, reply) => {
     const found = model(request);
     const header = request.headers['inference-header-content-length'];
     const { headers, body } = await withDeadline(reply, settings.requestTimeoutMs, (signal) =>
@@ -84,7 +104,7 @@ export async function servePlugin(app: FastifyInstance, options: ServeOptions): 
     return reply.headers(headers).send(body);
   });
 
-  app.post<Params>('/v1/models/:name/segment', { bodyLimit: settings.bodyLimit }, async (request, reply) => {
+  app.post<Params>('/v1/models/:name/segment', { bodyLimit: settings.bodyLimit, config: { accepts: SEGMENT_ACCEPTS } }, async (request, reply) => {
     const found = model(request);
     const output = segmentOutput(request.query, request.headers.accept);
     let bytes: Buffer;
@@ -93,7 +113,7 @@ export async function servePlugin(app: FastifyInstance, options: ServeOptions): 
       if (!file) throw new HttpError(400, 'body: the multipart form holds no file');
       bytes = await file.toBuffer();
     } else if (Buffer.isBuffer(request.body)) bytes = request.body;
-    else throw new HttpError(415, `body: expected an image (${IMAGE_TYPES.join(', ')}, application/octet-stream) or multipart/form-data, got ${request.headers['content-type']}`);
+    else throw new HttpError(415, unsupported(SEGMENT_ACCEPTS, request.headers['content-type']));
     const { type, body } = await withDeadline(reply, settings.requestTimeoutMs, (signal) => segment(found, bytes, output, signal));
     return reply.type(type).send(body);
   });
