@@ -1,5 +1,5 @@
 // The Open Inference Protocol v2 (KServe, Triton) infer request and response, JSON and its binary-data
-// extension: one input, "images" (N x C x H x W), and the outputs "mask", "probabilities" and "logits".
+// extension (tensors little-endian, as x86 and ARM hosts hold them): one input, "images" (N x C x H x W), and the outputs "mask", "probabilities" and "logits".
 import type { Tensor } from '../tensor.js';
 import { HttpError } from './errors.js';
 import { OUTPUTS, type Output, type ServedModel } from './models.js';
@@ -27,11 +27,11 @@ interface InferOutput {
   parameters?: { binary_data_size: number };
 }
 
-/** The datatypes an input may have, with their bytes per element in the binary extension (little-endian). */
-const INPUT_TYPES: Record<string, { bytes: number; read: (view: DataView, at: number) => number }> = {
-  FP32: { bytes: 4, read: (view, at) => view.getFloat32(at, true) },
-  FP64: { bytes: 8, read: (view, at) => view.getFloat64(at, true) },
-  UINT8: { bytes: 1, read: (view, at) => view.getUint8(at) },
+/** The datatypes an input may have, as typed arrays over their little-endian bytes (the binary extension's order). */
+const INPUT_TYPES: Record<string, Float32ArrayConstructor | Float64ArrayConstructor | Uint8ArrayConstructor> = {
+  FP32: Float32Array,
+  FP64: Float64Array,
+  UINT8: Uint8Array,
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -90,11 +90,14 @@ function inputData(input: InferInput, binary: Buffer | undefined): Float32Array 
   const binarySize = input.parameters?.binary_data_size;
   if (binarySize !== undefined) {
     if (!binary) throw bad('inputs[0].parameters.binary_data_size: the request has no binary part');
-    if (binarySize !== count * type.bytes || binary.length !== binarySize) {
-      throw bad(`inputs[0]: expected ${count * type.bytes} bytes of ${input.datatype} for shape [${input.shape.join(', ')}], got binary_data_size ${binarySize} and ${binary.length} bytes`);
+    if (binarySize !== count * type.BYTES_PER_ELEMENT || binary.length !== binarySize) {
+      throw bad(`inputs[0]: expected ${count * type.BYTES_PER_ELEMENT} bytes of ${input.datatype} for shape [${input.shape.join(', ')}], got binary_data_size ${binarySize} and ${binary.length} bytes`);
     }
-    const view = new DataView(binary.buffer, binary.byteOffset, binary.byteLength);
-    return Float32Array.from({ length: count }, (_, i) => type.read(view, i * type.bytes));
+    // Copied to an aligned buffer of its own (the body's offset need not be a multiple of 4 or 8), then
+    // converted natively: a loop in JS over every value would hold the event loop for milliseconds.
+    const values = new type(count);
+    new Uint8Array(values.buffer).set(binary);
+    return values instanceof Float32Array ? values : new Float32Array(values);
   }
   if (!Array.isArray(input.data)) throw bad('inputs[0].data: expected an array of numbers');
   const flat = (input.data as unknown[]).flat(Infinity);
