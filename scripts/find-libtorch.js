@@ -7,7 +7,7 @@
 // Usage: node scripts/find-libtorch.js --json | --torch-dir | --include-dirs | --lib-dir | --ldflags | --libraries | --cxxflags | --cuda
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const CONFIG = 'TorchConfig.cmake';
 

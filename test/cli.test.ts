@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { shapes, writeMask } from '../lib/data/index.js';
 import { backendInfo } from '../lib/index.js';
+import { writeShapesFolders } from './helpers/folders.js';
 
 const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-cli-'));
@@ -23,29 +23,11 @@ function cli(...args: string[]): SpawnSyncReturns<string> {
 }
 
 /** Writes a synthetic 4-class set as a user's folders: RGB PNG images, palette PNG masks; sizes differ. */
-async function writeFolders(root: string, count: number, size: number, seed: number) {
-  const data = shapes({ count, size, classes: 4, channels: 3, seed });
-  const images = join(root, 'images');
-  const masks = join(root, 'masks');
-  mkdirSync(images, { recursive: true });
-  mkdirSync(masks, { recursive: true });
-  const plane = size * size;
-  for (let n = 0; n < count; n++) {
-    const rgb = Buffer.alloc(plane * 3);
-    for (let c = 0; c < 3; c++) {
-      for (let i = 0; i < plane; i++) rgb[i * 3 + c] = Math.round(255 * data.images.data[(n * 3 + c) * plane + i]);
-    }
-    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(images, `img${n}.png`));
-    await writeMask(join(masks, `img${n}.png`), { data: data.masks.data.subarray(n * plane, (n + 1) * plane), shape: [size, size] }, { classes: 4 });
-  }
-  return { images, masks };
-}
-
 let folders: { images: string; masks: string };
 const model = join(scratch, 'run', 'model.pt');
 
 beforeAll(async () => {
-  folders = await writeFolders(join(scratch, 'data'), 12, 32, 3);
+  folders = await writeShapesFolders(join(scratch, 'data'), { count: 12, size: 32, classes: 4, channels: 3, seed: 3 });
 });
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

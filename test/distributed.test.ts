@@ -3,7 +3,6 @@
 // combined, and the failures a user meets (a rank that never comes, a wrong option).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,20 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { ProcessGroup, UNet, distributedIndices, distributedSupport, type FitOptions } from '../lib/index.js';
 import { decode, runOracle } from './helpers/oracle.js';
+import { freePort } from './helpers/folders.js';
 import { discs } from './helpers/shapes.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-distributed-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const WORKER = join(import.meta.dirname, 'helpers', 'ddp-worker.ts');
-
-/** A port nobody listens on now (the OS's choice), for one rendezvous. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface WorkerResult {
   state: Record<string, { shape: number[]; data: number[] }>;

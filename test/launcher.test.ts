@@ -1,14 +1,12 @@
 // `torch-unet train --nproc-per-node N` (lib/distributed/launcher.ts): workers with torchrun's environment over
 // loopback, two "nodes" on this machine, a worker killed mid-run, and Ctrl-C; no worker outlives its launcher.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { shapes, writeMask } from '../lib/data/index.js';
+import { freePort, writeShapesFolders } from './helpers/folders.js';
 
 const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-launcher-'));
@@ -16,25 +14,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let folders: { images: string; masks: string };
 beforeAll(async () => {
-  const count = 16, size = 32, plane = size * size;
-  const data = shapes({ count, size, classes: 1, channels: 1, seed: 3 });
-  folders = { images: join(scratch, 'images'), masks: join(scratch, 'masks') };
-  mkdirSync(folders.images);
-  mkdirSync(folders.masks);
-  for (let n = 0; n < count; n++) {
-    const grey = Buffer.from(Array.from(data.images.data.subarray(n * plane, (n + 1) * plane) as Float32Array, (v) => Math.round(255 * v)));
-    await sharp(grey, { raw: { width: size, height: size, channels: 1 } }).png().toFile(join(folders.images, `img${n}.png`));
-    await writeMask(join(folders.masks, `img${n}.png`), { data: data.masks.data.subarray(n * plane, (n + 1) * plane), shape: [size, size] }, { classes: 1 });
-  }
+  folders = await writeShapesFolders(scratch, { count: 16, size: 32, classes: 1, channels: 1, seed: 3 });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `torch-unet train` on the folders into `run`, with more arguments; settles with its exit code and output. */
 function train(run: string, ...args: string[]) {

@@ -3,13 +3,12 @@
 // interface named by GLOO_SOCKET_IFNAME (the hostname's address is not reachable from either namespace), and a
 // link cut mid-run makes both sides fail within the timeout, each naming the other.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { shapes, writeMask } from '../lib/data/index.js';
+import { writeShapesFolders } from './helpers/folders.js';
 
 const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-network-'));
@@ -32,16 +31,7 @@ beforeAll(async () => {
     ip('netns', 'exec', node.namespace, 'ip', 'link', 'set', node.link, 'up');
     ip('netns', 'exec', node.namespace, 'ip', 'link', 'set', 'lo', 'up');
   }
-  const count = 16, size = 32, plane = size * size;
-  const data = shapes({ count, size, classes: 1, channels: 1, seed: 4 });
-  folders = { images: join(scratch, 'images'), masks: join(scratch, 'masks') };
-  mkdirSync(folders.images);
-  mkdirSync(folders.masks);
-  for (let n = 0; n < count; n++) {
-    const grey = Buffer.from(Array.from(data.images.data.subarray(n * plane, (n + 1) * plane) as Float32Array, (v) => Math.round(255 * v)));
-    await sharp(grey, { raw: { width: size, height: size, channels: 1 } }).png().toFile(join(folders.images, `img${n}.png`));
-    await writeMask(join(folders.masks, `img${n}.png`), { data: data.masks.data.subarray(n * plane, (n + 1) * plane), shape: [size, size] }, { classes: 1 });
-  }
+  folders = await writeShapesFolders(scratch, { count: 16, size: 32, classes: 1, channels: 1, seed: 4 });
 });
 
 afterAll(() => {
