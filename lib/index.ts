@@ -28,7 +28,7 @@ export type {
   TverskyOptions,
 } from './ops/losses.js';
 export * as metrics from './ops/metrics.js';
-export type { MetricReduction, OverlapMetricOptions } from './ops/metrics.js';
+export type { MetricReduction, OverlapMetricOptions, DistanceMetric, DistanceTransformOptions } from './ops/metrics.js';
 export { loadFolder, splitDataset, subsetDataset, shapes, loadImage, writeMask, defaultCacheFolder, SHAPE_KINDS, MASK_SUFFIXES, IMAGE_EXTENSIONS, standardise } from './data/index.js';
 export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObject, ShapeKind, LoadImageOptions, WriteMaskOptions, Channels } from './data/index.js';
 export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT } from './pictures/index.js';

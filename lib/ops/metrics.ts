@@ -94,3 +94,25 @@ function sameShape(pred: TensorLike, target: TensorLike): void {
     throw new RangeError(`target: expected the shape of pred ${shapeText(pred.shape)}, got ${shapeText(target.shape)}`);
   }
 }
+
+export type DistanceMetric = 'euclidean' | 'chessboard' | 'taxicab';
+
+export interface DistanceTransformOptions {
+  /** Default 'euclidean'. */
+  distanceMetric?: DistanceMetric;
+  /** The size of an element along each dimension (one number for all); Euclidean distances only, as scipy. Default 1. */
+  spacing?: number | number[];
+}
+
+/**
+ * For each element of a mask of 1 to 3 spatial dimensions (no batch or channel axes): the exact distance to the
+ * nearest zero element, 0 on zeros, as float64; +Infinity everywhere when there is no zero. scipy.ndimage's
+ * distance_transform_edt (spacing as its `sampling`) and distance_transform_cdt (chessboard, taxicab).
+ */
+export async function distanceTransform(mask: TensorLike, options?: DistanceTransformOptions): Promise<Tensor<Float64Array>> {
+  const checked = checkTensor(mask, 'mask');
+  if (checked.shape.length < 1 || checked.shape.length > 3) {
+    throw new RangeError(`mask: expected 1 to 3 spatial dimensions, got ${shapeText(checked.shape)}`);
+  }
+  return native.computeMetric('distanceTransform', checked, undefined, options ?? {}) as Promise<Tensor<Float64Array>>;
+}

@@ -4,6 +4,7 @@
 #include "addon/js_values.h"
 #include "addon/option_reader.h"
 #include "addon/options.h"
+#include "core/metrics/distance_transform.h"
 #include "core/metrics/metrics.h"
 
 namespace unet::js {
@@ -36,6 +37,13 @@ std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::
     ArgmaxOptions argmaxOptions;
     reader.read("oneHot", argmaxOptions.oneHot);
     task = [=] { return argmax(pred, argmaxOptions); };
+  } else if (kind == "distanceTransform") {
+    std::string metricName = "euclidean";
+    std::vector<double> spacing;
+    reader.read("distanceMetric", metricName);
+    reader.read("spacing", spacing);
+    const auto metric = parseDistanceMetric(metricName, reader.path("distanceMetric"));
+    task = [=] { return distanceTransform(pred, metric, spacing); };
   } else {
     throw std::invalid_argument("metric: unknown kind '" + kind + "'");
   }
