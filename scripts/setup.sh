@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages=(libtorch-dev libgloo-dev libopenblas0-openmp cmake g++ make python3-torch python3-scipy clang-format iproute2 chromium)
 missing=()
 for package in "${packages[@]}"; do
@@ -13,11 +15,19 @@ for package in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# libtorch runs on OpenMP: OpenBLAS's OpenMP build shares its threads, where the pthreads build (which scipy's
+# packages may pull in, and which apt prefers) would start a second pool that competes with it.
+openmp=/usr/lib/x86_64-linux-gnu/openblas-openmp
+for library in libblas liblapack; do
+  link="$library.so.3-x86_64-linux-gnu"
+  if [ -e "$openmp/$library.so.3" ] && [ "$(readlink -f "/etc/alternatives/$link")" != "$openmp/$library.so.3" ]; then
+    $sudo update-alternatives --quiet --set "$link" "$openmp/$library.so.3"
+  fi
+done
 
 # The addon is built explicitly below, so the install script need not build it during npm ci; onnxruntime-node
 # (a benchmark peer) must not fetch CUDA libraries.
