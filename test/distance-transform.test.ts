@@ -66,7 +66,7 @@ describe('metrics.distanceTransform', () => {
     const mask = { data: new Uint8Array(16), shape: [2, 2, 2, 2] };
     await expect(metrics.distanceTransform(mask)).rejects.toThrow(/mask: expected 1 to 3 spatial dimensions, got \[2, 2, 2, 2\]/);
     const square = { data: new Uint8Array(4), shape: [2, 2] };
-    await expect(metrics.distanceTransform(square, { distanceMetric: 'manhattan' as never })).rejects.toThrow(/distanceMetric: expected 'euclidean', 'chessboard' or 'taxicab', got 'manhattan'/);
+    await expect(metrics.distanceTransform(square, { distanceMetric: 'manhattan' as never })).rejects.toThrow(/distanceMetric: expected 'euclidean' \| 'chessboard' \| 'taxicab', got 'manhattan'/);
     await expect(metrics.distanceTransform(square, { spacing: [1, 2, 3] })).rejects.toThrow(/spacing: expected one number, or 2 \(one per dimension\), got 3/);
     await expect(metrics.distanceTransform(square, { spacing: [1, -2] })).rejects.toThrow(/spacing: expected positive finite values/);
   });

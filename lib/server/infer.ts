@@ -1,5 +1,6 @@
 // The Open Inference Protocol v2 (KServe, Triton) infer request and response, JSON and its binary-data
-// extension (tensors little-endian, as x86 and ARM hosts hold them): one input, "images" (N x C x H x W), and the outputs "mask", "probabilities" and "logits".
+// extension (tensors little-endian, as x86 and ARM hosts hold them): one input, "images" (N x C x H x W), and
+// the outputs "mask", "probabilities" and "logits".
 import type { Tensor } from '../tensor.js';
 import { HttpError } from './errors.js';
 import { OUTPUTS, type Output, type ServedModel } from './models.js';

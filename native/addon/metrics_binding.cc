@@ -38,7 +38,7 @@ std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::
     reader.read("oneHot", argmaxOptions.oneHot);
     task = [=] { return argmax(pred, argmaxOptions); };
   } else if (kind == "distanceTransform") {
-    std::string metricName = "euclidean";
+    std::string metricName = distanceMetricName(DistanceMetric::Euclidean);
     std::vector<double> spacing;
     reader.read("distanceMetric", metricName);
     reader.read("spacing", spacing);

@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/options/range.h"
+
 namespace unet {
 
 namespace {
@@ -103,13 +105,18 @@ torch::Tensor chamfer(torch::Tensor distances, DistanceMetric metric) {
   return distances;
 }
 
+const range::Named<DistanceMetric> kDistanceMetrics[] = {{DistanceMetric::Euclidean, "euclidean"},
+                                                         {DistanceMetric::Chessboard, "chessboard"},
+                                                         {DistanceMetric::Taxicab, "taxicab"}};
+
 }  // namespace
 
 DistanceMetric parseDistanceMetric(const std::string& name, const std::string& path) {
-  if (name == "euclidean") return DistanceMetric::Euclidean;
-  if (name == "chessboard") return DistanceMetric::Chessboard;
-  if (name == "taxicab") return DistanceMetric::Taxicab;
-  throw std::invalid_argument(path + ": expected 'euclidean', 'chessboard' or 'taxicab', got '" + name + "'");
+  return range::parse(kDistanceMetrics, name, path);
+}
+
+const char* distanceMetricName(DistanceMetric metric) {
+  return range::nameOf(kDistanceMetrics, metric);
 }
 
 torch::Tensor distanceTransform(const torch::Tensor& mask, DistanceMetric metric, const std::vector<double>& spacing) {

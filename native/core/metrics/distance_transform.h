@@ -14,6 +14,7 @@ enum class DistanceMetric { Euclidean, Chessboard, Taxicab };
 
 // "euclidean" | "chessboard" | "taxicab"
 DistanceMetric parseDistanceMetric(const std::string& name, const std::string& path = "distanceMetric");
+const char* distanceMetricName(DistanceMetric metric);
 
 // For every element of `mask` (any dtype, spatial dimensions only, 1 to 3 of them): the distance to the nearest
 // zero element, 0 on zeros, float64; +inf everywhere when the mask has no zero. Euclidean distances use `spacing`
