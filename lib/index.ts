@@ -28,11 +28,22 @@ export type {
   TverskyOptions,
 } from './ops/losses.js';
 export * as metrics from './ops/metrics.js';
-export type { MetricReduction, OverlapMetricOptions, DistanceMetric, DistanceTransformOptions } from './ops/metrics.js';
+export type {
+  MetricReduction,
+  OverlapMetricOptions,
+  DistanceMetric,
+  DistanceTransformOptions,
+  SurfaceMetricOptions,
+  HausdorffOptions,
+  SurfaceDistanceOptions,
+  SurfaceDiceOptions,
+} from './ops/metrics.js';
 export { loadFolder, splitDataset, subsetDataset, shapes, loadImage, writeMask, defaultCacheFolder, SHAPE_KINDS, MASK_SUFFIXES, IMAGE_EXTENSIONS, standardise } from './data/index.js';
 export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObject, ShapeKind, LoadImageOptions, WriteMaskOptions, Channels } from './data/index.js';
-export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT } from './pictures/index.js';
-export type { Colour, PanelRow, PanelOptions, OverlayOptions } from './pictures/index.js';
+export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT, boxplotSvg, writeBoxplot, boxStats } from './pictures/index.js';
+export type { Colour, PanelRow, PanelOptions, OverlayOptions, BoxGroup, BoxStats, BoxplotOptions } from './pictures/index.js';
+export { pairedTTest, wilcoxonSignedRank, bootstrapMeanDifference, bootstrapResamples, BOOTSTRAP_DEFAULTS } from './stats/index.js';
+export type { PairedTTest, WilcoxonSignedRank, WilcoxonMethod, BootstrapOptions, BootstrapInterval, Sample } from './stats/index.js';
 export { writeFileAtomic } from './files.js';
 export { ProcessGroup, distributedSupport } from './distributed/process_group.js';
 export type { ProcessGroupOptions, DistributedBackend } from './distributed/process_group.js';

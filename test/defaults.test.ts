@@ -89,7 +89,7 @@ describe('documented defaults are the core\'s', () => {
     expect(core.augmentTrue.horizontalFlip).toBe(0.5);
   });
 
-  it('the losses and the overlap metrics', () => {
+  it('the losses and the overlap and boundary metrics', () => {
     const losses = core.losses;
     for (const [name, interfaceName] of [
       ['dice', 'DiceOptions'],
@@ -110,5 +110,9 @@ describe('documented defaults are the core\'s', () => {
     const { threshold, oneHot, ...overlap } = core.metrics;
     expectDocumented('ops/metrics.ts', 'OverlapMetricOptions', overlap);
     expect([threshold, oneHot]).toEqual([0.5, true]);
+    const { directed, symmetric, ...surface } = core.surfaceMetrics;
+    expectDocumented('ops/metrics.ts', 'SurfaceMetricOptions', surface);
+    expectDocumented('ops/metrics.ts', 'HausdorffOptions', { directed });
+    expectDocumented('ops/metrics.ts', 'SurfaceDistanceOptions', { symmetric });
   });
 });

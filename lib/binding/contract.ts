@@ -5,7 +5,7 @@ import type { DeviceName, EvaluateOptions, ForwardOptions, UNetConfig, UNetOptio
 import type { LossSpec } from '../ops/loss_spec.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from '../ops/losses.js';
-import type { DistanceTransformOptions, OverlapMetricOptions } from '../ops/metrics.js';
+import type { DistanceTransformOptions, HausdorffOptions, OverlapMetricOptions, SurfaceDiceOptions, SurfaceDistanceOptions } from '../ops/metrics.js';
 import type { TensorLike, Tensor } from '../tensor.js';
 import type { AugmentOptions } from '../training/augment.js';
 import type { FitOptions } from '../training/fit.js';
@@ -22,7 +22,7 @@ export type NativeFitOptions = Omit<FitOptions, 'validation' | 'validationSplit'
 export type NativePredictOptions = Omit<PredictOptions, 'batching'>;
 export type NativeArchitecture = Omit<UNetOptions, 'device' | 'seed'>;
 export type LossOptions = DiceOptions | DiceCeOptions | BceOptions | CrossEntropyOptions | FocalOptions | TverskyOptions;
-export type MetricOptions = OverlapMetricOptions | { classes: number } | { threshold?: number } | { oneHot?: boolean } | DistanceTransformOptions | Record<string, never>;
+export type MetricOptions = OverlapMetricOptions | { classes: number } | { threshold?: number } | { oneHot?: boolean } | DistanceTransformOptions | HausdorffOptions | SurfaceDistanceOptions | SurfaceDiceOptions | Record<string, never>;
 
 export interface NativeModel {
   readonly config: UNetConfig;
@@ -78,6 +78,7 @@ export interface NativeDefaults {
   augmentTrue: Required<AugmentOptions>;
   losses: Record<LossSpec['name'], Record<string, unknown>>;
   metrics: { includeBackground: boolean; ignoreEmpty: boolean; reduction: string; threshold: number; oneHot: boolean };
+  surfaceMetrics: { includeBackground: boolean; distanceMetric: string; reduction: string; directed: boolean; symmetric: boolean };
 }
 
 export interface NativeAddon {

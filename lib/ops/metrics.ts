@@ -1,5 +1,6 @@
-// Segmentation metrics with MONAI's semantics (DiceMetric, MeanIoU), the seeds' MaskIoU, pixel accuracy
-// and the confusion matrix. Like the losses, every function runs on a worker thread and returns a Promise.
+// Segmentation metrics with MONAI's semantics (DiceMetric, MeanIoU, the Hausdorff distance, the average surface
+// distance, surface Dice), the seeds' MaskIoU, pixel accuracy, the confusion matrix and the distance transform. Like the losses, every function runs on a worker thread and returns a Promise.
+import type { MetricOptions } from '../binding/contract.js';
 import { native } from '../binding/loader.js';
 import { checkTargets, checkTensor, shapeText, type Tensor, type TensorLike } from '../tensor.js';
 
@@ -115,4 +116,63 @@ export async function distanceTransform(mask: TensorLike, options?: DistanceTran
     throw new RangeError(`mask: expected 1 to 3 spatial dimensions, got ${shapeText(checked.shape)}`);
   }
   return native.computeMetric('distanceTransform', checked, undefined, options ?? {}) as Promise<Tensor<Float64Array>>;
+}
+
+export interface SurfaceMetricOptions {
+  /** Keep channel 0 (the background) when there are several. Default false, as MONAI's boundary metrics. */
+  includeBackground?: boolean;
+  /** Default 'euclidean'. Chessboard and taxicab count steps and ignore spacing, as MONAI. */
+  distanceMetric?: DistanceMetric;
+  /**
+   * The size of an element along each spatial axis: one number for all, one per axis, or one such list per image
+   * (number[][]); 1 along each axis when left out.
+   */
+  spacing?: number | number[] | number[][];
+  /** As for dice. Default 'mean'; images and classes with NaN are skipped, Infinity is kept. */
+  reduction?: MetricReduction;
+}
+
+export interface HausdorffOptions extends SurfaceMetricOptions {
+  /** This percentile (0 < p <= 100) of each direction's distances instead of their maximum, e.g. 95. */
+  percentile?: number;
+  /** Only prediction -> truth distances. Default false (both directions). */
+  directed?: boolean;
+}
+
+export interface SurfaceDistanceOptions extends SurfaceMetricOptions {
+  /** The mean over both directions' distances together. Default false (prediction -> truth only). */
+  symmetric?: boolean;
+}
+
+export interface SurfaceDiceOptions extends SurfaceMetricOptions {
+  /** The tolerance of each class scored (after the background is dropped), in spacing units. */
+  classThresholds: number[];
+}
+
+type SurfaceMetric<Options> = <T extends Options>(pred: TensorLike, target: TensorLike, options?: T) => Promise<MetricResult<T>>;
+
+const surfaceMetric =
+  <Options>(kind: 'hausdorff' | 'surfaceDistance' | 'surfaceDice'): SurfaceMetric<Options> =>
+  async (pred, target, options) => {
+    const checkedPred = checkPrediction(pred);
+    const checkedTarget = checkTargets(target, 'target', checkedPred, 'pred');
+    return native.computeMetric(kind, checkedPred, checkedTarget, (options ?? {}) as MetricOptions) as Promise<never>;
+  };
+
+/**
+ * MONAI's HausdorffDistanceMetric: per image and class, the largest distance (or `percentile`) from the edge of
+ * one mask to the edge of the other, the larger of both directions. Inputs as for dice; 2D or 3D. NaN where both
+ * masks are empty, Infinity where one is (also with a percentile, where MONAI gives NaN).
+ */
+export const hausdorff: SurfaceMetric<HausdorffOptions> = surfaceMetric('hausdorff');
+
+/** MONAI's SurfaceDistanceMetric: the mean distance from the prediction's edge to the truth's (`symmetric`: both ways). */
+export const surfaceDistance: SurfaceMetric<SurfaceDistanceOptions> = surfaceMetric('surfaceDistance');
+
+/**
+ * MONAI's SurfaceDiceMetric (normalised surface Dice): the share of both edges within `classThresholds[c]` of the
+ * other edge. NaN where both masks are empty, 0 where one is.
+ */
+export function surfaceDice<T extends SurfaceDiceOptions>(pred: TensorLike, target: TensorLike, options: T): Promise<MetricResult<T>> {
+  return surfaceMetric<SurfaceDiceOptions>('surfaceDice')(pred, target, options);
 }

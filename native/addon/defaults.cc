@@ -91,6 +91,16 @@ Napi::Value Defaults(const Napi::CallbackInfo& info) {
   metrics.Set("threshold", BinarizeOptions().threshold);
   metrics.Set("oneHot", ArgmaxOptions().oneHot);
   result.Set("metrics", metrics);
+
+  // the boundary metrics share SurfaceMetricOptions; each adds one switch
+  const HausdorffOptions hausdorff;
+  auto surface = Napi::Object::New(env);
+  surface.Set("includeBackground", hausdorff.surface.includeBackground);
+  surface.Set("distanceMetric", distanceMetricName(hausdorff.surface.distanceMetric));
+  surface.Set("reduction", metricReductionName(hausdorff.surface.reduction));
+  surface.Set("directed", hausdorff.directed);
+  surface.Set("symmetric", SurfaceDistanceOptions().symmetric);
+  result.Set("surfaceMetrics", surface);
   return result;
 }
 

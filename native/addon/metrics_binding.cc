@@ -13,6 +13,18 @@ namespace {
 
 std::function<torch::Tensor()> metricTask(const std::string& kind, const torch::Tensor& pred,
                                           const torch::Tensor& target, const Napi::Value& options) {
+  if (kind == "hausdorff") {
+    const auto hausdorffOptions = hausdorffOptionsFromJs(options);
+    return [=] { return hausdorff(pred, target, hausdorffOptions); };
+  }
+  if (kind == "surfaceDistance") {
+    const auto surface = surfaceDistanceOptionsFromJs(options);
+    return [=] { return surfaceDistance(pred, target, surface); };
+  }
+  if (kind == "surfaceDice") {
+    const auto surface = surfaceDiceOptionsFromJs(options);
+    return [=] { return surfaceDice(pred, target, surface); };
+  }
   if (kind == "dice" || kind == "iou") {
     const auto metricOptions = overlapMetricOptionsFromJs(options);
     const bool dice = kind == "dice";

@@ -103,6 +103,27 @@ void OptionReader::read(const char* key, std::vector<double>& field) {
   }
 }
 
+void OptionReader::read(const char* key, std::vector<std::vector<double>>& field) {
+  if (!has(key)) return;
+  const auto value = object_.Get(key);
+  if (!value.IsArray()) throwTypeError(env_, path(key), "an array of arrays of numbers", value);
+  const auto array = value.As<Napi::Array>();
+  field.clear();
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    const auto item = array.Get(i);
+    const std::string itemPath = path(key) + "[" + std::to_string(i) + "]";
+    if (!item.IsArray()) throwTypeError(env_, itemPath, "an array of numbers", item);
+    const auto numbers = item.As<Napi::Array>();
+    std::vector<double> row;
+    for (uint32_t j = 0; j < numbers.Length(); ++j) {
+      const auto number = numbers.Get(j);
+      if (!number.IsNumber()) throwTypeError(env_, itemPath + "[" + std::to_string(j) + "]", "a number", number);
+      row.push_back(number.As<Napi::Number>().DoubleValue());
+    }
+    field.push_back(std::move(row));
+  }
+}
+
 void OptionReader::read(const char* key, std::optional<double>& field) {
   if (!has(key)) return;
   double value = 0;

@@ -29,7 +29,8 @@ class OptionReader {
   void read(const char* key, int64_t& field);
   void read(const char* key, uint64_t& field);
   void read(const char* key, std::string& field);
-  void read(const char* key, std::vector<double>& field);  // a number, or an array of numbers
+  void read(const char* key, std::vector<double>& field);               // a number, or an array of numbers
+  void read(const char* key, std::vector<std::vector<double>>& field);  // an array of such
   void read(const char* key, std::optional<double>& field);
   void read(const char* key, std::optional<int64_t>& field);
 

@@ -17,6 +17,7 @@
 #include "core/inference/predict.h"
 #include "core/losses/loss_spec.h"
 #include "core/metrics/metrics.h"
+#include "core/metrics/surface.h"
 #include "core/model/unet.h"
 #include "core/runtime/precision.h"
 #include "core/training/augment.h"
@@ -49,6 +50,9 @@ LossSpec lossSpecFromJs(const std::string& kind, const Napi::Value& options, con
 std::optional<LossSpec> lossFromJs(const Napi::Value& value, const std::string& path);
 
 OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Value& value);
+HausdorffOptions hausdorffOptionsFromJs(const Napi::Value& value);
+SurfaceDistanceOptions surfaceDistanceOptionsFromJs(const Napi::Value& value);
+SurfaceDiceOptions surfaceDiceOptionsFromJs(const Napi::Value& value);
 
 // initProcessGroup's options: rank, worldSize, masterAddr, masterPort, backend, timeout (seconds), interface,
 // agentStore, restartCount (lib/ reads torchrun's environment into them).

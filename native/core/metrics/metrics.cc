@@ -73,18 +73,6 @@ std::pair<torch::Tensor, torch::Tensor> meanOfValid(const torch::Tensor& values,
   return {torch::where(count > 0, sum / count, filled(count, 0.0)), count};
 }
 
-// Class-index targets (N1...) are one-hot encoded to match a multi-channel prediction, so callers can pass label
-// maps as they are.
-torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target) {
-  const bool indices = !target.is_floating_point() && target.dim() == pred.dim() && target.size(1) == 1;
-  if (indices && pred.size(1) > 1) return oneHot(target, pred.size(1));
-  return target;
-}
-
-}  // namespace
-
-namespace {
-
 const range::Named<MetricReduction> kMetricReductions[] = {{MetricReduction::None, "none"},
                                                            {MetricReduction::Mean, "mean"},
                                                            {MetricReduction::Sum, "sum"},
@@ -101,6 +89,12 @@ const char* metricReductionName(MetricReduction reduction) {
 
 MetricReduction parseMetricReduction(const std::string& name, const std::string& path) {
   return range::parse(kMetricReductions, name, path);
+}
+
+torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target) {
+  const bool indices = !target.is_floating_point() && target.dim() == pred.dim() && target.size(1) == 1;
+  if (indices && pred.size(1) > 1) return oneHot(target, pred.size(1));
+  return target;
 }
 
 torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& indicesOrOneHot,

@@ -20,6 +20,10 @@ struct OverlapMetricOptions {
   MetricReduction reduction = MetricReduction::Mean;
 };
 
+// Class-index targets (N1[spatial...], integer) are one-hot encoded to a multi-channel prediction's channels, so
+// callers can pass label maps as they are; other targets are returned unchanged.
+torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target);
+
 // pred: binarised or one-hot NC[spatial...]; target: the same shape, or class indices N1[spatial...] (one-hot
 // encoded to pred's channels when it has several).
 torch::Tensor diceMetric(const torch::Tensor& pred, const torch::Tensor& target, const OverlapMetricOptions& options);
