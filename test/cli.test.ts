@@ -103,22 +103,37 @@ describe('torch-unet train, predict and eval on folders', () => {
     expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'predicted', images: 12 });
   });
 
-  it('eval prints IoU and Dice per image and per class with the means, as a table, JSON or CSV', () => {
+  it('eval prints IoU, Dice, HD95 and ASSD per image and per class with the means, as a table, JSON or CSV, and draws boxplots', () => {
     const table = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks);
     expect(table.status).toBe(0);
-    expect(table.stdout).toMatch(/^image\s+iou_1\s+dice_1\s+iou_2\s+dice_2\s+iou_3\s+dice_3/);
-    expect(table.stdout).toMatch(/12 images: mean IoU \d\.\d{4}, mean Dice \d\.\d{4}/);
+    expect(table.stdout).toMatch(/^image\s+iou_1\s+dice_1\s+hd95_1\s+assd_1\s+iou_2\s+dice_2\s+hd95_2\s+assd_2\s+iou_3/);
+    expect(table.stdout).toMatch(/12 images: mean IoU \d\.\d{4}, mean Dice \d\.\d{4}, mean HD95 \d+\.\d{4}, mean ASSD \d+\.\d{4} \(distances in pixels\)/);
+    const plots = { scores: join(scratch, 'run', 'model.scores.svg'), distances: join(scratch, 'run', 'model.distances.svg') };
+    for (const file of Object.values(plots)) expect(readFileSync(file, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    expect(readFileSync(plots.scores, 'utf8')).toContain('Dice 1');
+    expect(readFileSync(plots.distances, 'utf8')).toContain('HD95 1');
 
-    const json = JSON.parse(cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--json').stdout);
+    const stem = join(scratch, 'elsewhere');
+    const json = JSON.parse(cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--json', '--plots', stem).stdout);
+    expect(json.plots).toEqual({ scores: `${stem}.scores.svg`, distances: `${stem}.distances.svg` });
+    expect(statSync(`${stem}.distances.svg`).size).toBeGreaterThan(0);
     expect(json.classes).toEqual([1, 2, 3]);
     expect(json.images).toHaveLength(12);
     for (const row of json.images) for (const value of [...row.iou, ...row.dice]) if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
     // Dice = 2 IoU / (1 + IoU) image by image.
     const { iou, dice } = json.images[0];
     iou.forEach((value: number | null, c: number) => value !== null && expect(dice[c]).toBeCloseTo((2 * value) / (1 + value), 5));
+    // Distances: a number of pixels, null where neither mask has the class, "Infinity" where one does; the
+    // mean skips Infinity and counts it.
+    const distances = json.images.flatMap((row: { hausdorff95: unknown[] }) => row.hausdorff95);
+    for (const value of distances) expect(value === null || value === 'Infinity' || (typeof value === 'number' && value >= 0)).toBe(true);
+    expect(json.infinite.hausdorff95).toBe(distances.filter((value: unknown) => value === 'Infinity').length);
+    const finite = distances.filter((value: unknown): value is number => typeof value === 'number');
+    expect(json.mean.hausdorff95).toBeCloseTo(finite.reduce((a: number, b: number) => a + b, 0) / finite.length, 6);
+    expect(json.mean.iou).toBeGreaterThanOrEqual(0);
 
-    const csv = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--csv').stdout.trim().split('\n');
-    expect(csv[0]).toBe('image,iou_1,dice_1,iou_2,dice_2,iou_3,dice_3');
+    const csv = cli('eval', '--model', model, '--images', folders.images, '--masks', folders.masks, '--csv', '--no-plots').stdout.trim().split('\n');
+    expect(csv[0]).toBe('image,iou_1,dice_1,hd95_1,assd_1,iou_2,dice_2,hd95_2,assd_2,iou_3,dice_3,hd95_3,assd_3');
     expect(csv).toHaveLength(14);
     expect(csv.at(-1)).toMatch(/^mean,/);
   });
@@ -137,7 +152,7 @@ describe('torch-unet train, predict and eval on folders', () => {
     }
     expect(bf16.status).toBe(0);
     const scores = JSON.parse(bf16.stdout);
-    expect(Math.abs(scores.meanIoU - fp32.meanIoU)).toBeLessThan(0.02);
+    expect(Math.abs(scores.mean.iou - fp32.mean.iou)).toBeLessThan(0.02);
   });
 });
 

@@ -69,15 +69,15 @@ export async function demo(options: DemoOptions): Promise<void> {
   model.dispose();
   const seconds = (performance.now() - started) / 1000;
 
-  const perClass = CLASS_NAMES.slice(1).map((name, c) => ({ class: name, iou: summary.iouByClass[c], dice: summary.diceByClass[c] }));
-  const table = perClass.map((row) => `  ${row.class.padEnd(9)} IoU ${row.iou?.toFixed(3) ?? '-'}  Dice ${row.dice?.toFixed(3) ?? '-'}`).join('\n');
+  const perClass = CLASS_NAMES.slice(1).map((name, c) => ({ class: name, iou: summary.byClass.iou[c], dice: summary.byClass.dice[c], hausdorff95: summary.byClass.hausdorff95[c] }));
+  const table = perClass.map((row) => `  ${row.class.padEnd(9)} IoU ${row.iou?.toFixed(3) ?? '-'}  Dice ${row.dice?.toFixed(3) ?? '-'}  HD95 ${row.hausdorff95?.toFixed(2) ?? '-'} px`).join('\n');
   report.result(
     'demo',
-    { seconds, classes: perClass, meanIoU: summary.meanIoU, meanDice: summary.meanDice, files: { panel, curves, model: modelPath } },
+    { seconds, classes: perClass, meanIoU: summary.mean.iou, meanDice: summary.mean.dice, meanHausdorff95: summary.mean.hausdorff95, files: { panel, curves, model: modelPath } },
     [
       `test set (${test.names.length} images), after ${history.length} epochs in ${seconds.toFixed(0)} s:`,
       table,
-      `  mean      IoU ${summary.meanIoU?.toFixed(3)}  Dice ${summary.meanDice?.toFixed(3)}`,
+      `  mean      IoU ${summary.mean.iou?.toFixed(3)}  Dice ${summary.mean.dice?.toFixed(3)}  HD95 ${summary.mean.hausdorff95?.toFixed(2)} px`,
       `pictures: ${panel} (input | truth | prediction), ${curves}; model: ${modelPath}`,
     ].join('\n'),
   );

@@ -1,11 +1,15 @@
-// `torch-unet eval`: IoU and Dice per image and per class of a model's masks against the truth, with the means;
-// as a table, --json or --csv.
+// `torch-unet eval`: IoU, Dice, HD95 and the average surface distance per image and per class of a model's masks
+// against the truth, with the means; as a table, --json or --csv; and boxplots of the scores per image beside the
+// model (or where --plots says).
+import { basename, dirname, extname, join } from 'node:path';
+
 import { loadFolder, standardise } from '../data/index.js';
 import { UNet } from '../model/unet.js';
+import { writeBoxplot } from '../pictures/boxplot.js';
 import { sliceBatch } from '../tensor.js';
 import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
-import { appendScores, scoreMasks, summarise, type Scores } from './scores.js';
+import { appendScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, type ScoreName, type Scores } from './scores.js';
 
 export interface EvalOptions extends OutputOptions {
   model: string;
@@ -14,11 +18,19 @@ export interface EvalOptions extends OutputOptions {
   size?: number;
   csv?: boolean;
   precision?: Precision;
+  /** Where the boxplots go: `<plots>.scores.svg` and `<plots>.distances.svg`; false for none. Default beside the model. */
+  plots?: string | boolean;
 }
 
 const BATCH = 8;
 
-const cell = (value: number | null) => (value === null ? '' : value.toFixed(4));
+/** Column names: iou_1, dice_1, hd95_1, assd_1, ... */
+const COLUMNS: Record<ScoreName, string> = { iou: 'iou', dice: 'dice', hausdorff95: 'hd95', surfaceDistance: 'assd' };
+
+const cell = (value: number | null) => (value === null ? '' : value === Infinity ? 'Infinity' : value.toFixed(4));
+
+/** JSON has no Infinity: it is written as the string "Infinity" (null stays for undefined scores). */
+const withInfinity = (_key: string, value: unknown) => (value === Infinity ? 'Infinity' : value);
 
 export async function evaluate(options: EvalOptions): Promise<void> {
   const report = createReporter(options);
@@ -39,19 +51,47 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   }
   const all = scores as Scores;
   const summary = summarise(all);
-  const perImage = dataset.names.map((name, n) => ({ name, iou: all.iou[n], dice: all.dice[n] }));
+  const plots = options.plots === false ? undefined : await writePlots(all, typeof options.plots === 'string' ? options.plots : stemOf(options.model));
+  const perImage = dataset.names.map((name, n) => ({ name, ...Object.fromEntries(SCORE_NAMES.map((score) => [score, all.perImage[score][n]])) }));
   if (options.json) {
-    console.log(JSON.stringify({ type: 'evaluated', classes: all.classes, images: perImage, ...summary }));
+    console.log(JSON.stringify({ type: 'evaluated', classes: all.classes, images: perImage, ...summary, plots }, withInfinity));
     return;
   }
-  const header = ['image', ...all.classes.flatMap((c) => [`iou_${c}`, `dice_${c}`])];
-  const line = (name: string, iou: (number | null)[], dice: (number | null)[]) => [name, ...all.classes.flatMap((_, c) => [cell(iou[c]), cell(dice[c])])];
-  const table = [header, ...perImage.map(({ name, iou, dice }) => line(name, iou, dice)), line('mean', summary.iouByClass, summary.diceByClass)];
+  const header = ['image', ...all.classes.flatMap((c) => SCORE_NAMES.map((score) => `${COLUMNS[score]}_${c}`))];
+  const line = (name: string, values: Record<ScoreName, (number | null)[]>) => [name, ...all.classes.flatMap((_, c) => SCORE_NAMES.map((score) => cell(values[score][c])))];
+  const table = [
+    header,
+    ...dataset.names.map((name, n) => line(name, Object.fromEntries(SCORE_NAMES.map((score) => [score, all.perImage[score][n]])) as Record<ScoreName, (number | null)[]>)),
+    line('mean', summary.byClass),
+  ];
   if (options.csv) {
     console.log(table.map((row) => row.join(',')).join('\n'));
     return;
   }
   const widths = header.map((_, column) => Math.max(...table.map((row) => row[column].length)));
   const text = table.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ')).join('\n');
-  report.result('evaluated', {}, `${text}\n\n${count} images: mean IoU ${cell(summary.meanIoU)}, mean Dice ${cell(summary.meanDice)}`);
+  const means = SCORE_NAMES.map((score) => `mean ${SCORE_LABELS[score]} ${cell(summary.mean[score])}`).join(', ');
+  const infinite = summary.infinite.hausdorff95 ? `; ${summary.infinite.hausdorff95} image-class pairs with the class in one mask only (infinite distances) left out of the means` : '';
+  const pictures = plots ? `\nboxplots: ${plots.scores}, ${plots.distances}` : '';
+  report.result('evaluated', {}, `${text}\n\n${count} images: ${means} (distances in pixels)${infinite}${pictures}`);
+}
+
+function stemOf(model: string): string {
+  return join(dirname(model), basename(model, extname(model)));
+}
+
+/** One box per score and class over the images, overlaps and distances apart (their scales differ). */
+async function writePlots(scores: Scores, stem: string): Promise<{ scores: string; distances: string }> {
+  const groups = (names: ScoreName[]) =>
+    names.flatMap((score) =>
+      scores.classes.map((classNumber, c) => ({
+        label: scores.classes.length > 1 ? `${SCORE_LABELS[score]} ${classNumber}` : SCORE_LABELS[score],
+        // Infinity (a class on one side only) cannot be drawn: the table and JSON keep it
+        values: scores.perImage[score].map((row) => row[c]).filter((value): value is number => value !== null && Number.isFinite(value)),
+      })),
+    );
+  const paths = { scores: `${stem}.scores.svg`, distances: `${stem}.distances.svg` };
+  await writeBoxplot(paths.scores, groups(['dice', 'iou']), { title: 'Scores per image', yLabel: 'score' });
+  await writeBoxplot(paths.distances, groups(['hausdorff95', 'surfaceDistance']), { title: 'Boundary distances per image', yLabel: 'pixels' });
+  return paths;
 }

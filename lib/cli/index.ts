@@ -3,6 +3,7 @@
 // (130 when Ctrl-C stopped training). Errors are one readable line; --verbose adds the stack.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { compare } from './compare.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
@@ -11,6 +12,7 @@ import { modelArgument, serve } from './serve.js';
 import { train } from './train.js';
 import type { Precision } from '../runtime/backend.js';
 import { SERVE_DEFAULTS } from '../server/options.js';
+import { BOOTSTRAP_DEFAULTS } from '../stats/index.js';
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string) => {
   const value = Number(text);
@@ -21,6 +23,12 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string) =
 const fraction = (text: string) => {
   const value = Number(text);
   if (!(value >= 0 && value < 1)) throw new InvalidArgumentError('expected a number in [0, 1)');
+  return value;
+};
+
+const openFraction = (text: string) => {
+  const value = Number(text);
+  if (!(value > 0 && value < 1)) throw new InvalidArgumentError('expected a number in (0, 1)');
   return value;
 };
 
@@ -102,14 +110,26 @@ withOutput(program.command('predict'))
   .action(predict);
 
 withOutput(program.command('eval'))
-  .description('IoU and Dice per image and per class against the true masks, with the means')
+  .description('IoU, Dice, HD95 and the average surface distance per image and per class against the true masks, with the means and boxplots')
   .requiredOption('--model <file>', 'a model written by train or save()')
   .requiredOption('--images <dir>', 'the images')
   .requiredOption('--masks <dir>', 'the true masks, paired with the images by file name')
   .option('--size <n>', 'resize to this size first (needed when the images differ in size)', integer(8, 16384))
   .option('--csv', 'print CSV')
+  .option('--plots <stem>', 'write the boxplots to <stem>.scores.svg and <stem>.distances.svg (default: beside the model)')
+  .option('--no-plots', 'write no boxplots')
   .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .action(evaluate);
+
+withOutput(program.command('compare'))
+  .description('two models on the same images, from their eval --json outputs: per metric and class, the mean difference b - a with its bootstrap interval and paired p-values')
+  .argument('<a.json>', "model a's `eval --json` output")
+  .argument('<b.json>', "model b's, on the same images")
+  .option('--resamples <n>', 'bootstrap resamples', integer(1, 10_000_000), BOOTSTRAP_DEFAULTS.resamples)
+  .option('--confidence <c>', "the interval's coverage", openFraction, BOOTSTRAP_DEFAULTS.confidence)
+  .option('--seed <n>', "seed of the bootstrap's draws", integer(0), BOOTSTRAP_DEFAULTS.seed)
+  .option('--csv', 'print CSV')
+  .action(compare);
 
 withOutput(program.command('serve'))
   .description('serve models over HTTP: Open Inference Protocol v2, an image route, metrics and a web page')

@@ -1,23 +1,33 @@
-// IoU and Dice a image and a class for predicted masks against the truth, through the library's metrics (MONAI
-// semantics: an image whose truth lacks a class gives null there, and the means skip it).
+// Scores per image and per class of predicted masks against the truth, through the library's metrics with
+// MONAI's semantics: IoU and Dice (an image whose truth lacks a class gives null there, and the means skip it),
+// the 95th-percentile Hausdorff distance and the symmetric average surface distance in pixels (null where both
+// masks lack the class, Infinity where only one has it). The means skip Infinity and count it apart, unlike
+// MONAI's reduction (which keeps it): one image with a missed class would hide every other image's distance.
 import * as metrics from '../ops/metrics.js';
 import { tensor, type Tensor } from '../tensor.js';
+
+export const SCORE_NAMES = ['iou', 'dice', 'hausdorff95', 'surfaceDistance'] as const;
+export type ScoreName = (typeof SCORE_NAMES)[number];
+
+/** How each score reads in tables and pictures. */
+export const SCORE_LABELS: Record<ScoreName, string> = { iou: 'IoU', dice: 'Dice', hausdorff95: 'HD95', surfaceDistance: 'ASSD' };
+
+/** [image][class]; null where the score is undefined (NaN). */
+export type ScoreTable = (number | null)[][];
 
 export interface Scores {
   /** The classes scored: [1] for binary, 1 .. classes-1 (the foreground) for several. */
   classes: number[];
-  /** [image][class] */
-  iou: (number | null)[][];
-  dice: (number | null)[][];
+  perImage: Record<ScoreName, ScoreTable>;
 }
 
 export interface ScoreSummary {
-  /** Mean over images a class, skipping nulls. */
-  iouByClass: (number | null)[];
-  diceByClass: (number | null)[];
-  /** Mean over every image and class that has a value (MONAI's 'mean'). */
-  meanIoU: number | null;
-  meanDice: number | null;
+  /** Per score: the mean over images per class, skipping nulls and Infinity. */
+  byClass: Record<ScoreName, (number | null)[]>;
+  /** Per score: the mean over every image and class that has a finite value (MONAI's 'mean', less Infinity). */
+  mean: Record<ScoreName, number | null>;
+  /** Per score: the images and classes whose value is Infinity (distances where only one mask has the class). */
+  infinite: Record<ScoreName, number>;
 }
 
 /** One-hot N x classes x H x W from class indices N x 1 x H x W. */
@@ -31,7 +41,7 @@ function oneHot(masks: Tensor, classes: number): Tensor<Float32Array> {
   return tensor(out, [count, classes, height, width]);
 }
 
-function rows(result: Tensor): (number | null)[][] {
+function rows(result: Tensor): ScoreTable {
   const [count, classes] = result.shape;
   return Array.from({ length: count }, (_, n) =>
     Array.from({ length: classes }, (_, c) => {
@@ -47,28 +57,34 @@ export async function scoreMasks(predicted: Tensor, truth: Tensor, modelClasses:
   // Binary masks are already what the metrics take; several classes need a one-hot prediction.
   const pred = binary ? predicted : oneHot(predicted, modelClasses);
   const options = { includeBackground: binary, reduction: 'none' } as const;
-  const [iou, dice] = [await metrics.iou(pred, truth, options), await metrics.dice(pred, truth, options)];
+  const results = [
+    await metrics.iou(pred, truth, options),
+    await metrics.dice(pred, truth, options),
+    await metrics.hausdorff(pred, truth, { ...options, percentile: 95 }),
+    await metrics.surfaceDistance(pred, truth, { ...options, symmetric: true }),
+  ];
   const classes = binary ? [1] : Array.from({ length: modelClasses - 1 }, (_, c) => c + 1);
-  return { classes, iou: rows(iou), dice: rows(dice) };
+  return { classes, perImage: Object.fromEntries(SCORE_NAMES.map((name, i) => [name, rows(results[i])])) as Scores['perImage'] };
 }
 
 const meanOf = (values: (number | null)[]) => {
-  const present = values.filter((value): value is number => value !== null);
+  const present = values.filter((value): value is number => value !== null && value !== Infinity);
   return present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
 };
 
+const perScore = <T>(make: (name: ScoreName) => T) => Object.fromEntries(SCORE_NAMES.map((name) => [name, make(name)])) as Record<ScoreName, T>;
+
 export function summarise(scores: Scores): ScoreSummary {
-  const byClass = (table: (number | null)[][]) => scores.classes.map((_, c) => meanOf(table.map((row) => row[c])));
+  const byClass = (table: ScoreTable) => scores.classes.map((_, c) => meanOf(table.map((row) => row[c])));
   return {
-    iouByClass: byClass(scores.iou),
-    diceByClass: byClass(scores.dice),
-    meanIoU: meanOf(scores.iou.flat()),
-    meanDice: meanOf(scores.dice.flat()),
+    byClass: perScore((name) => byClass(scores.perImage[name])),
+    mean: perScore((name) => meanOf(scores.perImage[name].flat())),
+    infinite: perScore((name) => scores.perImage[name].flat().filter((value) => value === Infinity).length),
   };
 }
 
-/** Appends one image's scores to running ones (eval goes an image at a time, as the sizes may differ). */
+/** Appends one batch's scores to running ones (eval goes a batch at a time). */
 export function appendScores(into: Scores | undefined, more: Scores): Scores {
   if (!into) return more;
-  return { classes: into.classes, iou: [...into.iou, ...more.iou], dice: [...into.dice, ...more.dice] };
+  return { classes: into.classes, perImage: perScore((name) => [...into.perImage[name], ...more.perImage[name]]) };
 }

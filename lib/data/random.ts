@@ -1,4 +1,5 @@
-// Seeded randomness for everything in data/: the same seed gives the same shapes, crops and splits.
+// Seeded randomness for everything in data/ and the bootstrap in stats/: the same seed gives the same shapes,
+// crops, splits and resamples.
 
 /** mulberry32: a small, fast generator with good statistics for its size; uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
