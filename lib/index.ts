@@ -11,6 +11,7 @@ export { augment, defaultAugment } from './training/augment.js';
 export type { AugmentOptions } from './training/augment.js';
 export type { PredictOptions, TileOptions } from './inference/predict.js';
 export { QueueFullError } from './inference/batcher.js';
+export { Ensemble } from './inference/ensemble.js';
 export type { BatchingOptions } from './inference/batcher.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';

@@ -88,6 +88,8 @@ export interface NativeAddon {
   augment(images: TensorLike, masks: TensorLike, options: boolean | AugmentOptions | undefined, seed: number | undefined): Promise<{ images: Tensor; masks: Tensor }>;
   computeLoss(kind: LossSpec['name'], input: TensorLike, target: TensorLike, options: LossOptions): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
+  /** The mean of the models' probabilities, or its mask: lib/inference/ensemble.ts. */
+  combinePredictions(probabilities: TensorLike[], options: Pick<PredictOptions, 'output' | 'threshold'>): Promise<Tensor>;
   backendInfo(): BackendInfo;
   /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;

@@ -4,6 +4,7 @@
 #include "addon/addon_data.h"
 #include "addon/augment_binding.h"
 #include "addon/backend_binding.h"
+#include "addon/ensemble_binding.h"
 #include "addon/js_thread.h"
 #include "addon/losses_binding.h"
 #include "addon/metrics_binding.h"
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("augment", Napi::Function::New(env, Augment, "augment"));
   exports.Set("computeLoss", Napi::Function::New(env, ComputeLoss, "computeLoss"));
   exports.Set("computeMetric", Napi::Function::New(env, ComputeMetric, "computeMetric"));
+  exports.Set("combinePredictions", Napi::Function::New(env, CombinePredictions, "combinePredictions"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));

@@ -126,8 +126,12 @@ torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const Pred
     scores = scores / 4.0;
   }
   if (options.output != PredictOutput::Mask) return scores;
-  if (scores.size(1) == 1) return (scores >= options.threshold).to(torch::kUInt8);
-  return scores.argmax(1, true).to(scores.size(1) <= 256 ? torch::kUInt8 : torch::kInt32);
+  return maskOf(scores, options.threshold);
+}
+
+torch::Tensor maskOf(const torch::Tensor& probabilities, double threshold) {
+  if (probabilities.size(1) == 1) return (probabilities >= threshold).to(torch::kUInt8);
+  return probabilities.argmax(1, true).to(probabilities.size(1) <= 256 ? torch::kUInt8 : torch::kInt32);
 }
 
 }  // namespace unet

@@ -50,4 +50,8 @@ std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double over
 // mode.
 torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options);
 
+// The mask of N x C x H x W probabilities: one channel, probability >= threshold; several, the likeliest class
+// (uint8 up to 256 classes, int32 beyond). N x 1 x H x W.
+torch::Tensor maskOf(const torch::Tensor& probabilities, double threshold);
+
 }  // namespace unet
