@@ -9,7 +9,7 @@ import { writeCurves, writePanel } from '../pictures/index.js';
 import { sliceBatch } from '../tensor.js';
 import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
-import { scoreMasks, summarise } from './scores.js';
+import { scoreMasks, summarise } from '../evaluation/scores.js';
 
 export interface DemoOptions extends OutputOptions {
   out: string;

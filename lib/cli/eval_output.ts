@@ -1,4 +1,5 @@
-// Reads what `torch-unet eval --json` printed, for compare: the classes and, per image, every metric's scores. A
+// Reads what `torch-unet eval --json` printed (or the folds.json of `train --folds`, the same per-image shape), for
+// compare: the classes and, per image, every metric's scores. A
 // metric is any key of an image whose value is an array of numbers and nulls, one entry per class (null: undefined
 // for that image and class). JSON has no Infinity, so a non-finite score may also come as 1e999 or as the
 // string 'Infinity', '-Infinity' or 'NaN'.
@@ -34,7 +35,7 @@ function findEvaluated(text: string, file: string): Record<string, unknown> {
   };
   const whole = parse(text);
   const candidates = whole === undefined ? text.split('\n').map(parse) : [whole];
-  const found = candidates.filter((event): event is Record<string, unknown> => isRecord(event) && event.type === 'evaluated').at(-1);
+  const found = candidates.filter((event): event is Record<string, unknown> => isRecord(event) && (event.type === 'evaluated' || event.type === 'cross-validated')).at(-1);
   if (!found) throw new Error(`${file}: not the output of 'torch-unet eval --json' (no JSON line of type 'evaluated')`);
   return found;
 }

@@ -9,7 +9,7 @@ import { writeBoxplot } from '../pictures/boxplot.js';
 import { sliceBatch } from '../tensor.js';
 import type { Precision } from '../runtime/backend.js';
 import { createReporter, type OutputOptions } from './report.js';
-import { appendScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, type ScoreName, type Scores } from './scores.js';
+import { appendScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, withInfinity, type ScoreName, type Scores } from '../evaluation/scores.js';
 
 export interface EvalOptions extends OutputOptions {
   model: string;
@@ -29,8 +29,6 @@ const COLUMNS: Record<ScoreName, string> = { iou: 'iou', dice: 'dice', hausdorff
 
 const cell = (value: number | null) => (value === null ? '' : value === Infinity ? 'Infinity' : value.toFixed(4));
 
-/** JSON has no Infinity: it is written as the string "Infinity" (null stays for undefined scores). */
-const withInfinity = (_key: string, value: unknown) => (value === Infinity ? 'Infinity' : value);
 
 export async function evaluate(options: EvalOptions): Promise<void> {
   const report = createReporter(options);

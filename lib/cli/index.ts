@@ -94,6 +94,8 @@ withOutput(program.command('train'))
   .option('--master-addr <host>', "node 0's address", '127.0.0.1')
   .option('--master-port <port>', "node 0's rendezvous port", integer(1, 65535), 29500)
   .option('--timeout <seconds>', 'distributed: how long the rendezvous and each exchange may wait for the other processes', positive)
+  .option('--folds <k>', 'k-fold cross-validation: one model per fold in the folder --out, scores in <out>/folds.json', integer(2, 1000))
+  .option('--groups <csv>', 'with --folds: a CSV of image,group (patient, site); no group is split between folds')
   .action(train);
 
 withOutput(program.command('predict'))

@@ -2,21 +2,20 @@
 // (which --resume continues from), the training curves and a metrics JSON. Ctrl-C stops after the current step
 // and keeps the best checkpoint; the earlier outputs stay as they were. With --nproc-per-node it launches that many
 // workers (lib/distributed/launcher.ts); a process whose environment has WORLD_SIZE > 1 (from our launcher or from
-// torchrun) is one rank of a distributed run, and only rank 0 writes and reports.
+// torchrun) is one rank of a distributed run, and only rank 0 writes and reports. With --folds, one model per fold
+// (lib/cli/train_folds.ts).
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { loadFolder, splitDataset, standardise } from '../data/index.js';
+import { splitDataset } from '../data/index.js';
 import { launch, watchLauncher } from '../distributed/launcher.js';
 import { ProcessGroup } from '../distributed/process_group.js';
-import { makeFolder, writeFileAtomic } from '../files.js';
-import { UNet } from '../model/unet.js';
-import { writeCurves } from '../pictures/index.js';
-import type { FitOptions } from '../training/fit.js';
-import type { History } from '../training/history.js';
+import { makeFolder } from '../files.js';
 import type { Precision } from '../runtime/backend.js';
 import { outputPaths } from './paths.js';
 import { createReporter, type OutputOptions } from './report.js';
+import { trainFolds } from './train_folds.js';
+import { loadTrainingFolder, trainModel } from './train_model.js';
 
 export interface TrainOptions extends OutputOptions {
   images: string;
@@ -42,6 +41,10 @@ export interface TrainOptions extends OutputOptions {
   masterAddr: string;
   masterPort: number;
   timeout?: number;
+  /** k-fold cross-validation: one model per fold in the folder --out (lib/cli/train_folds.ts). */
+  folds?: number;
+  /** A CSV of image,group: no group in two folds. */
+  groups?: string;
 }
 
 /** Set in the workers the launcher starts, so that they train instead of launching again. */
@@ -65,14 +68,10 @@ async function launchWorkers(options: TrainOptions): Promise<void> {
   process.exitCode = result.exitCode;
 }
 
-const AUGMENT: Record<TrainOptions['augment'], FitOptions['augment']> = {
-  none: false,
-  // Flips and quarter turns: label-preserving for most microscopy and aerial images.
-  flips: { horizontalFlip: 0.5, verticalFlip: 0.5, rotate90: 0.5 },
-  default: true,
-};
 
 export async function train(options: TrainOptions): Promise<void> {
+  if (options.folds !== undefined) return trainFolds(options);
+  if (options.groups !== undefined) throw new Error('--groups: only with --folds');
   if (options.nprocPerNode !== undefined && process.env[LAUNCHED] === undefined) return launchWorkers(options);
   if (process.env[LAUNCHED] !== undefined) watchLauncher();
   // One rank of a distributed run: the others train beside it; rank 0 alone writes the outputs and reports.
@@ -85,90 +84,13 @@ export async function train(options: TrainOptions): Promise<void> {
   }
   // Before the data loads, so that an output folder that cannot be made fails at once.
   await makeFolder(dirname(paths.model));
-  report.message(`loading ${options.images} and ${options.masks}`);
-  const dataset = await loadFolder({
-    images: options.images,
-    masks: options.masks,
-    size: options.size,
-    fit: options.crop ? 'crop' : 'resize',
-    channels: options.channels,
-    classes: options.classes,
-    seed: options.seed,
-  });
+  const dataset = await loadTrainingFolder(options, report);
   const split = options.valSplit > 0 ? splitDataset(dataset, { validation: options.valSplit, seed: options.seed }) : { train: dataset, validation: undefined };
-  const trainImages = split.train.names.length;
-  report.message(`${dataset.names.length} pairs: ${trainImages} to train, ${split.validation?.names.length ?? 0} to validate`);
-
-  const model = options.resume
-    ? await UNet.load(paths.best)
-    : await UNet.create({ inChannels: options.channels, classes: options.classes, baseFilters: options.baseFilters, depth: options.depth, seed: options.seed });
-  const stepsPerEpoch = Math.ceil(Math.ceil(trainImages / (group?.worldSize ?? 1)) / options.batch);
-  const firstEpoch = options.resume ? model.history.length + 1 : 1;
-  const progress = report.training(options.epochs, stepsPerEpoch, firstEpoch);
-
-  const controller = new AbortController();
-  const interrupt = () => {
-    // A second Ctrl-C leaves at once.
-    if (controller.signal.aborted) process.exit(130);
-    report.message('stopping after the current step (Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', interrupt);
-  const started = performance.now();
-  let history: History;
-  try {
-    history = await model.fit(
-      { images: standardise(split.train.images), masks: split.train.masks },
-      {
-        epochs: options.epochs,
-        batchSize: options.batch,
-        lr: options.lr,
-        schedule: 'cosine',
-        augment: AUGMENT[options.augment],
-        seed: options.seed,
-        precision: options.precision,
-        processGroup: group,
-        validation: split.validation && { images: standardise(split.validation.images), masks: split.validation.masks },
-        checkpoint: { path: paths.best, monitor: split.validation ? 'valDice' : 'loss' },
-        resumeFrom: options.resume ? paths.best : undefined,
-        onBatchEnd: progress.onBatchEnd,
-        onEpochEnd: progress.onEpochEnd,
-        signal: controller.signal,
-      },
-    );
-  } catch (error) {
-    progress.stop();
-    if ((error as Error).name !== 'AbortError') throw error;
-    const done = (error as Error & { history: History }).history.length;
-    report.message(`stopped after ${done} epoch(s); the best checkpoint is ${paths.best}: continue with --resume`);
-    process.exitCode = 130;
-    return;
-  } finally {
-    process.off('SIGINT', interrupt);
-  }
-  progress.stop();
-  const seconds = (performance.now() - started) / 1000;
-  if (!lead) return model.dispose();
-
-  await model.save(paths.model);
-  await writeCurves(paths.curves, history);
+  report.message(`${dataset.names.length} pairs: ${split.train.names.length} to train, ${split.validation?.names.length ?? 0} to validate`);
+  const trained = await trainModel(options, split, paths, report, group);
+  if (!trained || !lead) return;
+  const { history, best, seconds } = trained;
   const last = history.at(-1);
-  const best = split.validation ? history.reduce((a, b) => ((b.valDice ?? -1) > (a.valDice ?? -1) ? b : a)) : undefined;
-  const metrics = {
-    images: options.images,
-    masks: options.masks,
-    pairs: { train: trainImages, validation: split.validation?.names.length ?? 0 },
-    model: model.config,
-    options: { size: options.size, crop: options.crop ?? false, epochs: options.epochs, batch: options.batch, lr: options.lr, augment: options.augment, seed: options.seed, precision: options.precision },
-    processes: group?.worldSize ?? 1,
-    seconds,
-    final: last,
-    best,
-    history,
-    files: paths,
-  };
-  await writeFileAtomic(paths.metrics, `${JSON.stringify(metrics, null, 2)}\n`);
-  model.dispose();
   report.result(
     'trained',
     { seconds, final: last, best, files: paths },

@@ -12,6 +12,9 @@ export type ScoreName = (typeof SCORE_NAMES)[number];
 /** How each score reads in tables and pictures. */
 export const SCORE_LABELS: Record<ScoreName, string> = { iou: 'IoU', dice: 'Dice', hausdorff95: 'HD95', surfaceDistance: 'ASSD' };
 
+/** A JSON.stringify replacer: JSON has no Infinity, so it is written as the string "Infinity" (null stays null). */
+export const withInfinity = (_key: string, value: unknown) => (value === Infinity ? 'Infinity' : value);
+
 /** [image][class]; null where the score is undefined (NaN). */
 export type ScoreTable = (number | null)[][];
 
