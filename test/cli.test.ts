@@ -156,6 +156,53 @@ describe('torch-unet train, predict and eval on folders', () => {
   });
 });
 
+describe('torch-unet train --folds and compare', () => {
+  it('trains one model per fold, keeps groups together, writes folds.json, resumes, and compare reads it', () => {
+    const groups = join(scratch, 'groups.csv');
+    // 12 images in 6 groups of 2 (img0 and img1 together, ...)
+    writeFileSync(groups, ['image,group', ...Array.from({ length: 12 }, (_, i) => `img${i}.png,patient${Math.floor(i / 2)}`)].join('\n'));
+    const out = join(scratch, 'cv');
+    const args = ['train', '--images', folders.images, '--masks', folders.masks, '--classes', '4', '--size', '32', '--epochs', '1', '--batch', '4', '--base-filters', '4', '--depth', '2', '--folds', '3', '--groups', groups, '--out', out];
+    const first = cli(...args, '--quiet');
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^fold\s+held out\s+IoU\s+Dice\s+HD95\s+ASSD/);
+    expect(first.stdout).toMatch(/\nmean\s+12\s+\d\.\d{4} ± \d\.\d{4}/);
+    const folds = JSON.parse(readFileSync(join(out, 'folds.json'), 'utf8'));
+    expect(folds.models).toEqual(['fold-0.pt', 'fold-1.pt', 'fold-2.pt']);
+    expect(folds.images.map((image: { name: string }) => image.name).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `img${i}`).sort());
+    const foldOf = Object.fromEntries(folds.images.map((image: { name: string; fold: number }) => [image.name, image.fold]));
+    for (let g = 0; g < 6; g++) expect(foldOf[`img${2 * g}`], `patient${g}`).toBe(foldOf[`img${2 * g + 1}`]);
+    expect(folds.perFold.map((fold: { validation: string[] }) => fold.validation.length)).toEqual([4, 4, 4]);
+    const dice = folds.perFold.map((fold: { mean: { dice: number } }) => fold.mean.dice);
+    expect(folds.summary.dice.mean).toBeCloseTo(dice.reduce((a: number, b: number) => a + b, 0) / 3, 10);
+    for (const file of ['fold-0.pt', 'fold-1.best.pt', 'fold-2.metrics.json']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
+
+    // --resume keeps the trained folds: the models stay as they were, the scores too
+    const before = statSync(join(out, 'fold-1.pt')).mtimeMs;
+    const again = cli(...args, '--resume', '--json');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/fold 2: .*fold-1\.pt is trained: kept/);
+    expect(statSync(join(out, 'fold-1.pt')).mtimeMs).toBe(before);
+    expect(JSON.parse(readFileSync(join(out, 'folds.json'), 'utf8')).summary).toEqual(folds.summary);
+
+    // compare reads folds.json as it reads eval's output
+    const compared = cli('compare', join(out, 'folds.json'), join(out, 'folds.json'), '--json');
+    expect(compared.status).toBe(0);
+    const { images, rows } = JSON.parse(compared.stdout);
+    expect(images).toBe(12);
+    const diceRow = rows.find((row: { metric: string; class: number }) => row.metric === 'dice' && row.class === 1);
+    // a run against itself: no difference, and no test to make of it
+    expect(diceRow).toMatchObject({ meanDifference: 0, tTest: { pValue: null } });
+
+    const file = cli(...args.slice(0, -1), join(scratch, 'cv.pt'));
+    expect(file.status).toBe(1);
+    expect(file.stderr).toMatch(/--folds: --out names the folder the folds' models go in/);
+    const lonely = cli('train', '--images', folders.images, '--masks', folders.masks, '--groups', groups, '--out', join(scratch, 'x.pt'));
+    expect(lonely.stderr).toMatch(/--groups: only with --folds/);
+  });
+});
+
 describe('torch-unet errors and Ctrl-C', () => {
   it('exits with 2 on wrong usage, naming the option', () => {
     const missing = cli('train', '--masks', folders.masks);
