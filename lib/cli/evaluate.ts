@@ -1,18 +1,19 @@
 // `torch-unet eval`: IoU, Dice, HD95 and the average surface distance per image and per class of a model's masks
-// against the truth, with the means; as a table, --json or --csv; and boxplots of the scores per image beside the
+// (or an ensemble's: several --model, or a folder of folds) against the truth, with the means; as a table, --json or --csv; and boxplots of the scores per image beside the
 // model (or where --plots says).
 import { basename, dirname, extname, join } from 'node:path';
 
 import { loadFolder, standardise } from '../data/index.js';
-import { UNet } from '../model/unet.js';
 import { writeBoxplot } from '../pictures/boxplot.js';
 import { sliceBatch } from '../tensor.js';
 import type { Precision } from '../runtime/backend.js';
+import { loadModels } from './models.js';
 import { createReporter, type OutputOptions } from './report.js';
 import { appendScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, withInfinity, type ScoreName, type Scores } from '../evaluation/scores.js';
 
 export interface EvalOptions extends OutputOptions {
-  model: string;
+  /** Model files, or folders of folds: several are an ensemble. */
+  model: string[];
   images: string;
   masks: string;
   size?: number;
@@ -32,7 +33,7 @@ const cell = (value: number | null) => (value === null ? '' : value === Infinity
 
 export async function evaluate(options: EvalOptions): Promise<void> {
   const report = createReporter(options);
-  const model = await UNet.load(options.model);
+  const model = await loadModels(options.model);
   const { inChannels, classes } = model.config;
   const dataset = await loadFolder({ images: options.images, masks: options.masks, size: options.size, channels: inChannels as 1 | 3 | 4, classes });
   const images = standardise(dataset.images);
@@ -49,7 +50,7 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   }
   const all = scores as Scores;
   const summary = summarise(all);
-  const plots = options.plots === false ? undefined : await writePlots(all, typeof options.plots === 'string' ? options.plots : stemOf(options.model));
+  const plots = options.plots === false ? undefined : await writePlots(all, typeof options.plots === 'string' ? options.plots : stemOf(options.model[0]));
   const perImage = dataset.names.map((name, n) => ({ name, ...Object.fromEntries(SCORE_NAMES.map((score) => [score, all.perImage[score][n]])) }));
   if (options.json) {
     console.log(JSON.stringify({ type: 'evaluated', classes: all.classes, images: perImage, ...summary, plots }, withInfinity));
@@ -74,8 +75,9 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   report.result('evaluated', {}, `${text}\n\n${count} images: ${means} (distances in pixels)${infinite}${pictures}`);
 }
 
+/** Beside the model file (model.pt -> model), or inside a folder of folds (folds/ -> folds/eval). */
 function stemOf(model: string): string {
-  return join(dirname(model), basename(model, extname(model)));
+  return extname(model) ? join(dirname(model), basename(model, extname(model))) : join(model, 'eval');
 }
 
 /** One box per score and class over the images, overlaps and distances apart (their scales differ). */

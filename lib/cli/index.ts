@@ -7,6 +7,7 @@ import { compare } from './compare.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
+import { repeatable } from './models.js';
 import { predict } from './predict.js';
 import { modelArgument, serve } from './serve.js';
 import { train } from './train.js';
@@ -113,7 +114,7 @@ withOutput(program.command('predict'))
 
 withOutput(program.command('eval'))
   .description('IoU, Dice, HD95 and the average surface distance per image and per class against the true masks, with the means and boxplots')
-  .requiredOption('--model <file>', 'a model written by train or save()')
+  .requiredOption('--model <file>', 'a model written by train or save(), or a folder of train --folds; repeat for an ensemble', repeatable)
   .requiredOption('--images <dir>', 'the images')
   .requiredOption('--masks <dir>', 'the true masks, paired with the images by file name')
   .option('--size <n>', 'resize to this size first (needed when the images differ in size)', integer(8, 16384))
