@@ -195,6 +195,15 @@ describe('torch-unet train --folds and compare', () => {
     // a run against itself: no difference, and no test to make of it
     expect(diceRow).toMatchObject({ meanDifference: 0, tTest: { pValue: null } });
 
+    // eval of the folder is the folds' ensemble: the same as naming the three models (test/ensemble.test.ts checks
+    // the averaging itself)
+    const base = ['eval', '--images', folders.images, '--masks', folders.masks, '--json', '--no-plots'];
+    const ensemble = JSON.parse(cli(...base, '--model', out).stdout);
+    const named = JSON.parse(cli(...base, ...[0, 1, 2].flatMap((f) => ['--model', join(out, `fold-${f}.pt`)])).stdout);
+    expect(ensemble.images).toHaveLength(12);
+    expect(ensemble.images).toEqual(named.images);
+    expect(cli(...base, '--model', folders.images).stderr).toMatch(/--model .*: a folder must hold the folds\.json of 'train --folds'/);
+
     const file = cli(...args.slice(0, -1), join(scratch, 'cv.pt'));
     expect(file.status).toBe(1);
     expect(file.stderr).toMatch(/--folds: --out names the folder the folds' models go in/);
