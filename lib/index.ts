@@ -43,6 +43,14 @@ export type {
   SurfaceDistanceOptions,
   SurfaceDiceOptions,
 } from './ops/metrics.js';
+export * as postprocess from './ops/postprocess.js';
+export type {
+  Connectivity,
+  KeepLargestComponentOptions,
+  FillHolesOptions,
+  RemoveSmallObjectsOptions,
+  PostprocessOptions,
+} from './ops/postprocess.js';
 export { loadFolder, splitDataset, subsetDataset, shapes, loadImage, writeMask, defaultCacheFolder, SHAPE_KINDS, MASK_SUFFIXES, IMAGE_EXTENSIONS, standardise } from './data/index.js';
 export type { Dataset, LoadFolderOptions, SplitOptions, ShapesOptions, ShapeObject, ShapeKind, LoadImageOptions, WriteMaskOptions, Channels } from './data/index.js';
 export { palette, hexColour, writePanel, overlay, curves, writeCurves, PANEL_LAYOUT, boxplotSvg, writeBoxplot, boxStats } from './pictures/index.js';

@@ -115,4 +115,21 @@ describe('documented defaults are the core\'s', () => {
     expectDocumented('ops/metrics.ts', 'HausdorffOptions', { directed });
     expectDocumented('ops/metrics.ts', 'SurfaceDistanceOptions', { symmetric });
   });
+
+  it('the post-processing transforms, whose connectivity depends on the dimensions', () => {
+    for (const [name, key] of [
+      ['KeepLargestComponentOptions', 'keepLargestComponent'],
+      ['FillHolesOptions', 'fillHoles'],
+      ['RemoveSmallObjectsOptions', 'removeSmallObjects'],
+    ] as const) {
+      const { connectivity2d, connectivity3d, ...rest } = core.postprocess[key];
+      const docs = documented('ops/postprocess.ts', name);
+      // "8 (2D) or 26 (3D)"
+      const connectivity = (docs.get('connectivity') ?? '').match(/^(\d+) \(2D\) or (\d+) \(3D\)/);
+      expect(connectivity?.slice(1).map(Number), `${name}.connectivity`).toEqual([connectivity2d, connectivity3d]);
+      docs.delete('connectivity');
+      expect(Object.fromEntries([...docs].map(([option, text]) => [option, value(text)])), name).toEqual({ ...rest, labels: 'none' });
+    }
+    expectDocumented('ops/postprocess.ts', 'PostprocessOptions', { removeSmallObjects: 'off', keepLargestComponent: 'off', fillHoles: 'off' });
+  });
 });

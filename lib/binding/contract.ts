@@ -6,6 +6,7 @@ import type { LossSpec } from '../ops/loss_spec.js';
 import type { BackendInfo } from '../runtime/backend.js';
 import type { BceOptions, CrossEntropyOptions, DiceCeOptions, DiceOptions, FocalOptions, TverskyOptions } from '../ops/losses.js';
 import type { DistanceTransformOptions, HausdorffOptions, OverlapMetricOptions, SurfaceDiceOptions, SurfaceDistanceOptions } from '../ops/metrics.js';
+import type { FillHolesOptions, KeepLargestComponentOptions, PostprocessOptions, RemoveSmallObjectsOptions } from '../ops/postprocess.js';
 import type { TensorLike, Tensor } from '../tensor.js';
 import type { AugmentOptions } from '../training/augment.js';
 import type { FitOptions } from '../training/fit.js';
@@ -79,6 +80,12 @@ export interface NativeDefaults {
   losses: Record<LossSpec['name'], Record<string, unknown>>;
   metrics: { includeBackground: boolean; ignoreEmpty: boolean; reduction: string; threshold: number; oneHot: boolean };
   surfaceMetrics: { includeBackground: boolean; distanceMetric: string; reduction: string; directed: boolean; symmetric: boolean };
+  /** connectivity2d, connectivity3d: the connectivity's default for 2D and for 3D masks. */
+  postprocess: {
+    keepLargestComponent: { connectivity2d: number; connectivity3d: number; independent: boolean };
+    fillHoles: { connectivity2d: number; connectivity3d: number };
+    removeSmallObjects: { connectivity2d: number; connectivity3d: number; minSize: number; independent: boolean };
+  };
 }
 
 export interface NativeAddon {
@@ -90,6 +97,11 @@ export interface NativeAddon {
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
   /** The mean of the models' probabilities, or its mask: lib/inference/ensemble.ts. */
   combinePredictions(probabilities: TensorLike[], options: Pick<PredictOptions, 'output' | 'threshold'>): Promise<Tensor>;
+  postprocess(
+    kind: 'keepLargestComponent' | 'fillHoles' | 'removeSmallObjects' | 'apply',
+    mask: TensorLike,
+    options: KeepLargestComponentOptions | FillHolesOptions | RemoveSmallObjectsOptions | PostprocessOptions,
+  ): Promise<Tensor>;
   backendInfo(): BackendInfo;
   /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;

@@ -10,6 +10,7 @@
 #include "addon/metrics_binding.h"
 #include "addon/model_wrap.h"
 #include "addon/options.h"
+#include "addon/postprocess_binding.h"
 #include "addon/process_group_wrap.h"
 
 namespace unet::js {
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("computeLoss", Napi::Function::New(env, ComputeLoss, "computeLoss"));
   exports.Set("computeMetric", Napi::Function::New(env, ComputeMetric, "computeMetric"));
   exports.Set("combinePredictions", Napi::Function::New(env, CombinePredictions, "combinePredictions"));
+  exports.Set("postprocess", Napi::Function::New(env, Postprocess, "postprocess"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));

@@ -101,6 +101,22 @@ Napi::Value Defaults(const Napi::CallbackInfo& info) {
   surface.Set("directed", hausdorff.directed);
   surface.Set("symmetric", SurfaceDistanceOptions().symmetric);
   result.Set("surfaceMetrics", surface);
+
+  // connectivity's default depends on the mask's dimensions: one for 2D masks, one for 3D
+  const auto withConnectivity = [&](Napi::Object object, int64_t (*defaultConnectivity)(int64_t)) {
+    object.Set("connectivity2d", static_cast<double>(defaultConnectivity(2)));
+    object.Set("connectivity3d", static_cast<double>(defaultConnectivity(3)));
+    return object;
+  };
+  auto postprocess = Napi::Object::New(env);
+  postprocess.Set("keepLargestComponent",
+                  withConnectivity(toJs(env, KeepLargestComponentOptions(), kKeepLargestComponentFields),
+                                   KeepLargestComponentOptions::defaultConnectivity));
+  postprocess.Set("fillHoles", withConnectivity(Napi::Object::New(env), FillHolesOptions::defaultConnectivity));
+  postprocess.Set("removeSmallObjects",
+                  withConnectivity(toJs(env, RemoveSmallObjectsOptions(), kRemoveSmallObjectsFields),
+                                   RemoveSmallObjectsOptions::defaultConnectivity));
+  result.Set("postprocess", postprocess);
   return result;
 }
 

@@ -68,6 +68,8 @@ extern const Fields<CrossEntropyOptions> kCrossEntropyFields;
 extern const Fields<FocalOptions> kFocalFields;
 extern const Fields<TverskyOptions> kTverskyFields;
 extern const Fields<OverlapMetricOptions> kOverlapMetricFields;
+extern const Fields<KeepLargestComponentOptions> kKeepLargestComponentFields;
+extern const Fields<RemoveSmallObjectsOptions> kRemoveSmallObjectsFields;
 extern const Fields<ProcessGroupOptions> kProcessGroupFields;
 
 }  // namespace unet::js

@@ -103,6 +103,26 @@ void OptionReader::read(const char* key, std::vector<double>& field) {
   }
 }
 
+void OptionReader::read(const char* key, std::vector<int64_t>& field) {
+  if (!has(key)) return;
+  const auto value = object_.Get(key);
+  const auto integer = [&](const Napi::Value& item, const std::string& name) {
+    const double number = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : 0.5;
+    if (number != std::floor(number) || std::fabs(number) > kMaxSafeInteger)
+      throwTypeError(env_, name, "an integer", item);
+    return static_cast<int64_t>(number);
+  };
+  if (value.IsNumber()) {
+    field = {integer(value, path(key))};
+    return;
+  }
+  if (!value.IsArray()) throwTypeError(env_, path(key), "an integer or an array of integers", value);
+  const auto array = value.As<Napi::Array>();
+  field.clear();
+  for (uint32_t i = 0; i < array.Length(); ++i)
+    field.push_back(integer(array.Get(i), path(key) + "[" + std::to_string(i) + "]"));
+}
+
 void OptionReader::read(const char* key, std::vector<std::vector<double>>& field) {
   if (!has(key)) return;
   const auto value = object_.Get(key);

@@ -30,6 +30,7 @@ class OptionReader {
   void read(const char* key, uint64_t& field);
   void read(const char* key, std::string& field);
   void read(const char* key, std::vector<double>& field);               // a number, or an array of numbers
+  void read(const char* key, std::vector<int64_t>& field);              // an integer, or an array of integers
   void read(const char* key, std::vector<std::vector<double>>& field);  // an array of such
   void read(const char* key, std::optional<double>& field);
   void read(const char* key, std::optional<int64_t>& field);

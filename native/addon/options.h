@@ -2,7 +2,8 @@
 // reads with an OptionReader (a wrong type or an unknown key is a TypeError naming the option), leaves what the
 // user left out at the core's default, and has the core check the ranges. One file each, named after the
 // options it reads: unet_options.cc, fit_options.cc, augment_options.cc, predict_options.cc, loss_options.cc,
-// metric_options.cc, precision_options.cc, distributed_options.cc; defaults.cc shows every default.
+// metric_options.cc, postprocess_options.cc, precision_options.cc, distributed_options.cc; defaults.cc shows every
+// default.
 #pragma once
 
 #include <napi.h>
@@ -19,6 +20,7 @@
 #include "core/metrics/metrics.h"
 #include "core/metrics/surface.h"
 #include "core/model/unet.h"
+#include "core/postprocess/postprocess.h"
 #include "core/runtime/precision.h"
 #include "core/training/augment.h"
 #include "core/training/evaluate.h"
@@ -53,6 +55,14 @@ OverlapMetricOptions overlapMetricOptionsFromJs(const Napi::Value& value);
 HausdorffOptions hausdorffOptionsFromJs(const Napi::Value& value);
 SurfaceDistanceOptions surfaceDistanceOptionsFromJs(const Napi::Value& value);
 SurfaceDiceOptions surfaceDiceOptionsFromJs(const Napi::Value& value);
+
+// postprocess.keepLargestComponent's, fillHoles' and removeSmallObjects' options (undefined: the defaults), and
+// postprocess.apply's and predict's postprocess: each transform false | undefined (not applied), true (the
+// defaults) or its options.
+KeepLargestComponentOptions keepLargestComponentOptionsFromJs(const Napi::Value& value, const std::string& path);
+FillHolesOptions fillHolesOptionsFromJs(const Napi::Value& value, const std::string& path);
+RemoveSmallObjectsOptions removeSmallObjectsOptionsFromJs(const Napi::Value& value, const std::string& path);
+PostprocessOptions postprocessOptionsFromJs(const Napi::Value& value, const std::string& path);
 
 // initProcessGroup's options: rank, worldSize, masterAddr, masterPort, backend, timeout (seconds), interface,
 // agentStore, restartCount (lib/ reads torchrun's environment into them).
