@@ -1,12 +1,18 @@
 // postprocess.keepLargestComponent, fillHoles, removeSmallObjects and apply against MONAI's transforms transcribed
 // on scipy (test/oracle/postprocess_case.py) on random 2D and 3D label maps and one-hot masks, every
-// connectivity; hand-computed cases; errors that name the option.
-import { describe, expect, it } from 'vitest';
+// connectivity; hand-computed cases; predict's postprocess and the CLI's flags; errors that name the option.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { postprocess } from '../lib/index.js';
+import { UNet, postprocess } from '../lib/index.js';
 import type { PostprocessOptions, Tensor, TensorData } from '../lib/index.js';
 import { random } from './helpers/data.js';
 import { decode, encode, runOracle, toNumbers } from './helpers/oracle.js';
+import { discs } from './helpers/shapes.js';
 
 type Mask = { data: TensorData; shape: number[] };
 type Op = 'keepLargestComponent' | 'fillHoles' | 'removeSmallObjects' | 'apply';
@@ -145,6 +151,21 @@ const CASES: Case[] = [
   { name: '3D one-hot remove small of the union', op: 'removeSmallObjects', mask: oneHot3d, options: { minSize: 6, independent: false } },
 ];
 
+/** Images N x 1 x H x W of several bright discs under strong noise. */
+function noisyDiscs(count: number, height: number, width: number, seed: number): { data: Float32Array; shape: number[] } {
+  const next = random(seed);
+  const data = new Float32Array(count * height * width);
+  for (let n = 0; n < count; n++) {
+    const spots = Array.from({ length: 4 }, () => ({ y: next() * height, x: next() * width, r: 3 + next() * 8 }));
+    for (let i = 0; i < height * width; i++) {
+      const [y, x] = [Math.floor(i / width), i % width];
+      const inside = spots.some((spot) => (y - spot.y) ** 2 + (x - spot.x) ** 2 < spot.r ** 2);
+      data[n * height * width + i] = (inside ? 0.8 : -0.2) + 1.2 * (next() - 0.5);
+    }
+  }
+  return { data, shape: [count, 1, height, width] };
+}
+
 const ours = (op: Op, mask: Mask, options: object) => (postprocess[op] as (m: Mask, o: object) => Promise<Tensor>)(mask, options);
 
 /** The first elements where two results differ, for a readable failure. */
@@ -279,6 +300,92 @@ describe('postprocess by hand', () => {
     const expected = ['1 1 1 1 1 0 0', '1 1 1 1 1 0 0', '1 1 1 1 1 0 0', '1 1 1 1 1 0 0', '1 1 1 1 1 0 0'];
     expect(rowsOf(await postprocess.apply(mask, options))).toEqual(expected);
     expect(rowsOf(await postprocess.apply(mask, {}))).toEqual(rowsOf(mask));
+  });
+});
+
+describe('postprocess in predict and the CLI', () => {
+  let model: UNet;
+  let binary: UNet;
+  const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-postprocess-'));
+
+  // trained a little on discs, so their masks of noisy discs have specks, holes and several components
+  beforeAll(async () => {
+    model = await UNet.create({ baseFilters: 4, depth: 2, classes: 3, device: 'cpu', seed: 4 });
+    binary = await UNet.create({ baseFilters: 4, depth: 2, device: 'cpu', seed: 5 });
+    await model.fit(discs(16, 32, 1), { epochs: 2, batchSize: 4, lr: 1e-2 });
+    await binary.fit(discs(16, 32, 2), { epochs: 2, batchSize: 4, lr: 1e-2 });
+  });
+
+  afterAll(() => {
+    model.dispose();
+    binary.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const options: PostprocessOptions = { removeSmallObjects: { minSize: 6 }, keepLargestComponent: { connectivity: 4 }, fillHoles: true };
+
+  it('predict with postprocess equals postprocess.apply on its mask, with tiles, TTA and batching', async () => {
+    const x = noisyDiscs(3, 40, 48, 7);
+    for (const [net, extra] of [[model, {}], [binary, {}], [model, { tile: { size: 32 }, tta: 'flips' }]] as const) {
+      const mask = await net.predict(x, extra);
+      const cleaned = await net.predict(x, { ...extra, postprocess: options });
+      expect(cleaned).toMatchObject({ dtype: 'uint8', shape: [3, 1, 40, 48] });
+      expect(toNumbers(cleaned.data)).toEqual(toNumbers((await postprocess.apply(mask, options)).data));
+      expect(toNumbers(cleaned.data)).not.toEqual(toNumbers(mask.data));
+    }
+    // calls batched together keep their own postprocess (part of the batch's key) and get their own images
+    const batching = { maxBatchSize: 4, maxQueueDelayMs: 20 };
+    const singles = [0, 1, 2].map((n) => ({ data: x.data.subarray(n * 1920, (n + 1) * 1920), shape: [1, 1, 40, 48] }));
+    const [a, b, c] = await Promise.all([
+      model.predict(singles[0], { batching, postprocess: options }),
+      model.predict(singles[1], { batching }),
+      model.predict(singles[2], { batching, postprocess: options }),
+    ]);
+    expect(toNumbers(a.data)).toEqual(toNumbers((await postprocess.apply(await model.predict(singles[0]), options)).data));
+    expect(toNumbers(b.data)).toEqual(toNumbers((await model.predict(singles[1])).data));
+    expect(toNumbers(c.data)).toEqual(toNumbers((await postprocess.apply(await model.predict(singles[2]), options)).data));
+  });
+
+  it('torch-unet predict --remove-small, --keep-largest and --fill-holes post-process the written masks', async () => {
+    const images = join(scratch, 'images');
+    mkdirSync(images);
+    for (const seed of [1, 2]) {
+      const pixels = Uint8Array.from(noisyDiscs(1, 40, 48, seed).data, (value) => Math.min(255, Math.max(0, Math.round((value + 0.8) * 127))));
+      await sharp(pixels, { raw: { width: 48, height: 40, channels: 1 } }).png().toFile(join(images, `image${seed}.png`));
+    }
+    const saved = join(scratch, 'binary.pt');
+    await binary.save(saved);
+    const cli = (out: string, ...flags: string[]) => {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts'), 'predict', '--model', saved, images, '--out', join(scratch, out), '--quiet', ...flags], { encoding: 'utf8', timeout: 120_000 });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    };
+    cli('plain');
+    cli('cleaned', '--remove-small', '6', '--keep-largest', '--fill-holes');
+    const read = async (folder: string, name: string) => {
+      const { data, info } = await sharp(join(scratch, folder, name)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      return { data: new Uint8Array(data), shape: [1, 1, info.height, info.width] };
+    };
+    const names = readdirSync(join(scratch, 'plain'));
+    expect(names).toEqual(['image1.png', 'image2.png']);
+    for (const name of names) {
+      const plain = await read('plain', name);
+      const cleaned = await read('cleaned', name);
+      const expected = await postprocess.apply(plain, { removeSmallObjects: { minSize: 6 }, keepLargestComponent: true, fillHoles: true });
+      expect(toNumbers(cleaned.data), name).toEqual(toNumbers(expected.data));
+      expect(toNumbers(cleaned.data), name).not.toEqual(toNumbers(plain.data));
+    }
+  });
+
+  it('refuses postprocess with probabilities or logits, and connectivities for 3D', async () => {
+    const x = noisyDiscs(1, 16, 16, 8);
+    await expect(model.predict(x, { output: 'probabilities', postprocess: { fillHoles: true } })).rejects.toThrow(/options\.postprocess: needs output 'mask', got output 'probabilities'/);
+    await expect(model.predict(x, { output: 'logits', postprocess: { fillHoles: true } })).rejects.toThrow(RangeError);
+    await expect(model.predict(x, { postprocess: { keepLargestComponent: { connectivity: 26 } } })).rejects.toThrow(/options\.postprocess\.keepLargestComponent\.connectivity: expected 4 or 8 for a 2D mask, got 26/);
+    await expect(model.predict(x, { postprocess: { fillHoles: 'yes' } as never })).rejects.toThrow(/options\.postprocess\.fillHoles: expected a boolean or an options object, got 'yes'/);
+    await expect(model.predict(x, { postprocess: { removeSmallObjects: { minSize: 0 } } })).rejects.toThrow(/options\.postprocess\.removeSmallObjects\.minSize: expected an integer from 1/);
+    // an empty postprocess is no postprocess, whatever the output
+    expect((await model.predict(x, { output: 'probabilities', postprocess: {} })).dtype).toBe('float32');
   });
 });
 

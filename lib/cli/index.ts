@@ -109,6 +109,9 @@ withOutput(program.command('predict'))
   .option('--overlap <fraction>', 'overlap of the tiles', fraction, 0.25)
   .option('--tta', 'average over flips (test-time augmentation)')
   .option('--threshold <p>', 'binary models: the foreground probability', fraction, 0.5)
+  .option('--remove-small <minSize>', 'remove components of fewer pixels, per class (4-connected)', integer(1))
+  .option('--keep-largest', "keep each class's largest component (8-connected)")
+  .option('--fill-holes', "fill holes: background enclosed by one class becomes that class")
   .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .action(predict);
 

@@ -1,5 +1,6 @@
 // `torch-unet predict`: masks for images (files, or folders of them) at their original size, written as PNGs
-// into --out, with --overlay the image with its mask drawn over it beside each.
+// into --out, with --overlay the image with its mask drawn over it beside each; --remove-small, --keep-largest
+// and --fill-holes post-process the masks (predict's postprocess).
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
@@ -20,6 +21,9 @@ export interface PredictCommandOptions extends OutputOptions {
   tta?: boolean;
   threshold: number;
   precision?: Precision;
+  removeSmall?: number;
+  keepLargest?: boolean;
+  fillHoles?: boolean;
 }
 
 /** The files named, and the images inside the folders named, in a stable order. */
@@ -51,6 +55,11 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
     tile: options.tile === undefined ? undefined : { size: options.tile, overlap: options.overlap },
     tta: options.tta ? 'flips' : undefined,
     precision: options.precision,
+    postprocess: {
+      removeSmallObjects: options.removeSmall === undefined ? undefined : { minSize: options.removeSmall },
+      keepLargestComponent: options.keepLargest,
+      fillHoles: options.fillHoles,
+    },
   };
   const progress = report.items('predict', files.length);
   const written: string[] = [];

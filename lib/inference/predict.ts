@@ -2,6 +2,7 @@
 // batching and the signal, which run here, are checked here.
 import type { BatchingOptions } from './batcher.js';
 import type { NativePredictOptions } from '../binding/contract.js';
+import type { PostprocessOptions } from '../ops/postprocess.js';
 import { checkOptions, integer, number, typeError, type Check } from '../validate.js';
 import type { Precision } from '../runtime/backend.js';
 
@@ -29,6 +30,8 @@ export interface PredictOptions {
   maxPixels?: number;
   /** Of the network ('bf16': bf16 weights and activations, fp32 logits); tiling, blending and TTA run in fp32. Default 'fp32'. */
   precision?: Precision;
+  /** Masks cleaned up natively as postprocess.apply does (output 'mask' only), e.g. { keepLargestComponent: true }. Default none. */
+  postprocess?: PostprocessOptions;
   /**
    * Dynamic batching: concurrent calls with the same options and image size wait in a queue and run as one
    * batch of up to `maxBatchSize` images, the first waiting at most `maxQueueDelayMs` for others; each caller

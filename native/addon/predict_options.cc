@@ -34,6 +34,8 @@ PredictOptions predictOptionsFromJs(const Napi::Value& value) {
   p.ttaFlips = tta == "flips";
   reader.read("maxPixels", p.maxPixels);
   readPrecision(reader, p.precision);
+  if (reader.has("postprocess"))
+    p.postprocess = postprocessOptionsFromJs(reader.take("postprocess"), reader.path("postprocess"));
   reader.finish();
   p.validate();
   return p;

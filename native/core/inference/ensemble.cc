@@ -29,7 +29,7 @@ torch::Tensor combinePredictions(const std::vector<torch::Tensor>& probabilities
     sum.add_(probabilities[m].to(sum.device(), torch::kFloat32));
   }
   const auto mean = sum.div_(double(probabilities.size()));
-  return options.output == PredictOutput::Mask ? maskOf(mean, options.threshold) : mean;
+  return options.output == PredictOutput::Mask ? maskOf(mean, options) : mean;
 }
 
 }  // namespace unet

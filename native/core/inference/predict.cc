@@ -38,6 +38,11 @@ void PredictOptions::validate(const std::string& path) const {
   range::number(path + ".tile.overlap", tileOverlap, 0, 1, false, true);
   range::number(path + ".tile.sigmaScale", sigmaScale, 0, range::kInfinity, true);
   if (maxPixels) range::integer(path + ".maxPixels", *maxPixels, 1, int64_t{9007199254740991});
+  postprocess.validate(path + ".postprocess", 2);
+  if (postprocess.any() && output != PredictOutput::Mask) {
+    throw std::invalid_argument(path + ".postprocess: needs output 'mask', got output '" + predictOutputName(output) +
+                                "'");
+  }
 }
 
 torch::Tensor importanceMap(int64_t tileSize, TileBlend blend, double sigmaScale, const torch::TensorOptions& options) {
@@ -126,12 +131,16 @@ torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const Pred
     scores = scores / 4.0;
   }
   if (options.output != PredictOutput::Mask) return scores;
-  return maskOf(scores, options.threshold);
+  return maskOf(scores, options);
 }
 
-torch::Tensor maskOf(const torch::Tensor& probabilities, double threshold) {
-  if (probabilities.size(1) == 1) return (probabilities >= threshold).to(torch::kUInt8);
-  return probabilities.argmax(1, true).to(probabilities.size(1) <= 256 ? torch::kUInt8 : torch::kInt32);
+torch::Tensor maskOf(const torch::Tensor& probabilities, const PredictOptions& options) {
+  const auto mask =
+      probabilities.size(1) == 1
+          ? (probabilities >= options.threshold).to(torch::kUInt8)
+          : probabilities.argmax(1, true).to(probabilities.size(1) <= 256 ? torch::kUInt8 : torch::kInt32);
+  if (!options.postprocess.any()) return mask;
+  return postprocess(mask.to(torch::kCPU), options.postprocess, "options.postprocess");
 }
 
 }  // namespace unet

@@ -3,7 +3,7 @@
 // - any image size (reflect-padded to a multiple of 2^depth by UNet::forward, cropped back);
 // - MONAI's sliding_window_inference for large images (step = size x (1 - overlap), Gaussian or constant
 //   blending of the overlaps);
-// - flip test-time augmentation; logits, probabilities or class-index masks out.
+// - flip test-time augmentation; logits, probabilities or class-index masks out, masks post-processed on request.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/inference/inference_net.h"
+#include "core/postprocess/postprocess.h"
 #include "core/runtime/precision.h"
 
 namespace unet {
@@ -35,6 +36,7 @@ struct PredictOptions {
   bool ttaFlips = false;                    // average over the identity, horizontal, vertical and both flips
   std::optional<int64_t> maxPixels;         // refuse batches of more pixels (N x H x W) than this; none = no limit
   Precision precision = kDefaultPrecision;  // of the network; tiling, blending and TTA's mean run in fp32
+  PostprocessOptions postprocess;           // applied to the mask on the CPU; output mask only
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };
@@ -50,8 +52,8 @@ std::vector<int64_t> tileStarts(int64_t imageSize, int64_t tileSize, double over
 // mode.
 torch::Tensor predict(InferenceNet& net, const torch::Tensor& images, const PredictOptions& options);
 
-// The mask of N x C x H x W probabilities: one channel, probability >= threshold; several, the likeliest class
-// (uint8 up to 256 classes, int32 beyond). N x 1 x H x W.
-torch::Tensor maskOf(const torch::Tensor& probabilities, double threshold);
+// The mask of N x C x H x W probabilities: one channel, probability >= options.threshold; several, the likeliest
+// class (uint8 up to 256 classes, int32 beyond); N x 1 x H x W, then options.postprocess applied.
+torch::Tensor maskOf(const torch::Tensor& probabilities, const PredictOptions& options);
 
 }  // namespace unet
