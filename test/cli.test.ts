@@ -195,13 +195,29 @@ describe('torch-unet train --folds and compare', () => {
     // a run against itself: no difference, and no test to make of it
     expect(diceRow).toMatchObject({ meanDifference: 0, tTest: { pValue: null } });
 
-    // eval of the folder is the folds' ensemble: the same as naming the three models (test/ensemble.test.ts checks
-    // the averaging itself)
+    // the post-processing chosen on the pooled held-out masks: one foreground step, then one per class
+    expect(folds.postprocessSteps.map((step: { class: number | null }) => step.class)).toEqual([null, 1, 2, 3]);
+    expect(folds.postprocess).toEqual(folds.postprocessSteps.filter((step: { kept: boolean }) => step.kept).map((step: { postprocess: unknown }) => step.postprocess));
+
+    // A folder is its folds' ensemble with the post-processing its folds.json lists: with none, eval equals naming
+    // the three models (test/ensemble.test.ts checks the averaging itself); with keepLargestComponent, predict
+    // equals the named models with --keep-largest.
+    const named = [0, 1, 2].flatMap((f) => ['--model', join(out, `fold-${f}.pt`)]);
+    const listing = (postprocess: unknown[]) => {
+      const copy = join(scratch, `cv-${postprocess.length}`);
+      mkdirSync(copy, { recursive: true });
+      for (let f = 0; f < 3; f++) writeFileSync(join(copy, `fold-${f}.pt`), readFileSync(join(out, `fold-${f}.pt`)));
+      writeFileSync(join(copy, 'folds.json'), JSON.stringify({ ...folds, postprocess }));
+      return copy;
+    };
     const base = ['eval', '--images', folders.images, '--masks', folders.masks, '--json', '--no-plots'];
-    const ensemble = JSON.parse(cli(...base, '--model', out).stdout);
-    const named = JSON.parse(cli(...base, ...[0, 1, 2].flatMap((f) => ['--model', join(out, `fold-${f}.pt`)])).stdout);
+    const ensemble = JSON.parse(cli(...base, '--model', listing([])).stdout);
     expect(ensemble.images).toHaveLength(12);
-    expect(ensemble.images).toEqual(named.images);
+    expect(ensemble.images).toEqual(JSON.parse(cli(...base, ...named).stdout).images);
+    const [viaFolder, viaFlag] = [join(scratch, 'pp-folder'), join(scratch, 'pp-flag')];
+    expect(cli('predict', '--model', listing([{ keepLargestComponent: true }]), folders.images, '--out', viaFolder, '--quiet').status).toBe(0);
+    expect(cli('predict', ...named, '--keep-largest', folders.images, '--out', viaFlag, '--quiet').status).toBe(0);
+    for (let i = 0; i < 12; i++) expect(readFileSync(join(viaFolder, `img${i}.png`)).equals(readFileSync(join(viaFlag, `img${i}.png`))), `img${i}`).toBe(true);
     expect(cli(...base, '--model', folders.images).stderr).toMatch(/--model .*: a folder must hold the folds\.json of 'train --folds'/);
 
     const file = cli(...args.slice(0, -1), join(scratch, 'cv.pt'));

@@ -67,6 +67,20 @@ describe('Ensemble', () => {
     expect(Array.from(alone.data as Uint8Array)).toEqual(Array.from((await binary[0].predict(images, { threshold: 0.45 })).data as Uint8Array));
   });
 
+  it('post-processes the mean\'s mask, as predict does one model\'s', async () => {
+    const { postprocess } = await import('../lib/index.js');
+    const ensemble = borrowed(binary);
+    // the median probability as the threshold: half the pixels in, in many pieces
+    const sorted = Float32Array.from(await meanProbabilities(binary)).sort();
+    const threshold = sorted[sorted.length >> 1];
+    const options = { removeSmallObjects: { minSize: 30 }, keepLargestComponent: true } as const;
+    const plain = (await ensemble.predict(images, { threshold })) as Tensor<Uint8Array>;
+    const cleaned = await ensemble.predict(images, { threshold, postprocess: options });
+    const expected = await postprocess.apply(plain, options);
+    expect(Array.from(cleaned.data as Uint8Array)).toEqual(Array.from(expected.data));
+    expect(Array.from(cleaned.data as Uint8Array)).not.toEqual(Array.from(plain.data));
+  });
+
   it('composes with flip TTA: the mean over every model and flip', async () => {
     const expected = await meanProbabilities(multi, { tta: 'flips' });
     const mean: Tensor = await borrowed(multi).predict(images, { output: 'probabilities', tta: 'flips' });

@@ -96,7 +96,7 @@ export interface NativeAddon {
   computeLoss(kind: LossSpec['name'], input: TensorLike, target: TensorLike, options: LossOptions): Promise<number | Tensor>;
   computeMetric(kind: string, pred: TensorLike, target: TensorLike | undefined, options: MetricOptions): Promise<number | Tensor>;
   /** The mean of the models' probabilities, or its mask: lib/inference/ensemble.ts. */
-  combinePredictions(probabilities: TensorLike[], options: Pick<PredictOptions, 'output' | 'threshold'>): Promise<Tensor>;
+  combinePredictions(probabilities: TensorLike[], options: Pick<PredictOptions, 'output' | 'threshold' | 'postprocess'>): Promise<Tensor>;
   postprocess(
     kind: 'keepLargestComponent' | 'fillHoles' | 'removeSmallObjects' | 'apply',
     mask: TensorLike,

@@ -1,5 +1,5 @@
 // `torch-unet eval`: IoU, Dice, HD95 and the average surface distance per image and per class of a model's masks
-// (or an ensemble's: several --model, or a folder of folds) against the truth, with the means; as a table, --json or --csv; and boxplots of the scores per image beside the
+// (or an ensemble's: several --model, or a folder of folds with the post-processing they chose) against the truth, with the means; as a table, --json or --csv; and boxplots of the scores per image beside the
 // model (or where --plots says).
 import { basename, dirname, extname, join } from 'node:path';
 
@@ -33,7 +33,7 @@ const cell = (value: number | null) => (value === null ? '' : value === Infinity
 
 export async function evaluate(options: EvalOptions): Promise<void> {
   const report = createReporter(options);
-  const model = await loadModels(options.model);
+  const { ensemble: model, finish } = await loadModels(options.model);
   const { inChannels, classes } = model.config;
   const dataset = await loadFolder({ images: options.images, masks: options.masks, size: options.size, channels: inChannels as 1 | 3 | 4, classes });
   const images = standardise(dataset.images);
@@ -42,7 +42,7 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   try {
     for (let start = 0; start < count; start += BATCH) {
       const end = Math.min(count, start + BATCH);
-      const predicted = await model.predict(sliceBatch(images, start, end), { precision: options.precision });
+      const predicted = await finish(await model.predict(sliceBatch(images, start, end), { precision: options.precision }));
       scores = appendScores(scores, await scoreMasks(predicted, sliceBatch(dataset.masks, start, end), classes));
     }
   } finally {

@@ -1,19 +1,21 @@
 // `torch-unet predict`: masks for images (files, or folders of them) at their original size, written as PNGs
 // into --out, with --overlay the image with its mask drawn over it beside each; --remove-small, --keep-largest
-// and --fill-holes post-process the masks (predict's postprocess).
+// and --fill-holes post-process the masks. Several --model (or a folder of folds) predict as an ensemble.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
 import { IMAGE_EXTENSIONS, loadImage, standardise, writeMask } from '../data/index.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import type { PredictOptions } from '../inference/predict.js';
-import { UNet } from '../model/unet.js';
+import type { PostprocessOptions } from '../ops/postprocess.js';
 import { overlay } from '../pictures/index.js';
 import type { Precision } from '../runtime/backend.js';
+import { loadModels } from './models.js';
 import { createReporter, type OutputOptions } from './report.js';
 
 export interface PredictCommandOptions extends OutputOptions {
-  model: string;
+  /** Model files, or folders of folds: several are an ensemble. */
+  model: string[];
   out: string;
   overlay?: boolean;
   tile?: number;
@@ -46,7 +48,7 @@ async function expandInputs(inputs: string[]): Promise<string[]> {
 export async function predict(inputs: string[], options: PredictCommandOptions): Promise<void> {
   const report = createReporter(options);
   const files = await expandInputs(inputs);
-  const model = await UNet.load(options.model);
+  const { ensemble: model, finish } = await loadModels(options.model);
   const { inChannels, classes } = model.config;
   await makeFolder(options.out);
   const predictOptions: PredictOptions = {
@@ -55,18 +57,19 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
     tile: options.tile === undefined ? undefined : { size: options.tile, overlap: options.overlap },
     tta: options.tta ? 'flips' : undefined,
     precision: options.precision,
-    postprocess: {
-      removeSmallObjects: options.removeSmall === undefined ? undefined : { minSize: options.removeSmall },
-      keepLargestComponent: options.keepLargest,
-      fillHoles: options.fillHoles,
-    },
+  };
+  // after the post-processing a folder of folds chose, if any
+  const flags: PostprocessOptions = {
+    removeSmallObjects: options.removeSmall === undefined ? undefined : { minSize: options.removeSmall },
+    keepLargestComponent: options.keepLargest,
+    fillHoles: options.fillHoles,
   };
   const progress = report.items('predict', files.length);
   const written: string[] = [];
   try {
     for (const file of files) {
       const { image } = await loadImage(file, { channels: inChannels as 1 | 3 | 4 });
-      const mask = await model.predict(standardise(image), predictOptions);
+      const mask = await finish(await model.predict(standardise(image), predictOptions), flags);
       const stem = basename(file, extname(file));
       const maskPath = join(options.out, `${stem}.png`);
       await writeMask(maskPath, mask, { classes });

@@ -1,12 +1,15 @@
 // `torch-unet train --folds K`: k-fold cross-validation. One model per fold in the folder --out (fold-<k>.pt with
 // its checkpoint, curves and metrics, as train writes them), each predicting the fold it did not see; the scores
-// per image, per fold and over the folds go to <out>/folds.json (which compare reads as it reads eval's output).
+// per image, per fold and over the folds go to <out>/folds.json (which compare reads as it reads eval's output),
+// with the post-processing nnU-Net's rule chooses on the pooled held-out predictions (lib/evaluation/
+// postprocess_choice.ts), which predict and eval apply when given the folder.
 // --resume keeps the folds already trained and continues the one that was stopped.
 import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 
 import { readGroups } from '../data/folds.js';
 import { crossValidate } from '../evaluation/cross_validation.js';
+import { choosePostprocessing, type PostprocessStep } from '../evaluation/postprocess_choice.js';
 import { SCORE_LABELS, SCORE_NAMES, withInfinity } from '../evaluation/scores.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import { UNet } from '../model/unet.js';
@@ -57,6 +60,7 @@ export async function trainFolds(options: TrainOptions): Promise<void> {
     if (error instanceof Interrupted) return; // trainModel said how to go on and set the exit code
     throw error;
   }
+  const chosen = await choosePostprocessing(result.predicted, dataset.masks, dataset.classes);
   const seconds = (performance.now() - started) / 1000;
   const summaryFile = join(options.out, FOLDS_FILE);
   const folds = {
@@ -69,6 +73,9 @@ export async function trainFolds(options: TrainOptions): Promise<void> {
     perFold: result.folds.map(({ fold, train, validation, mean }) => ({ fold, model: basename(models[fold]), train: train.length, validation, mean })),
     summary: result.summary,
     images: dataset.names.map((name, n) => ({ name, fold: result.foldOfImage[n], ...Object.fromEntries(SCORE_NAMES.map((score) => [score, result.scores.perImage[score][n]])) })),
+    // applied in order by predict and eval given this folder
+    postprocess: chosen.postprocess,
+    postprocessSteps: chosen.steps,
     seconds,
   };
   await writeFileAtomic(summaryFile, `${JSON.stringify(folds, withInfinity, 2)}\n`);
@@ -80,5 +87,19 @@ export async function trainFolds(options: TrainOptions): Promise<void> {
   ];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const table = rows.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ')).join('\n');
-  report.result('cross-validated', { seconds, summary: result.summary, files: { folds: summaryFile, models } }, `${table}\n\n${options.folds} folds in ${seconds.toFixed(0)} s (mean ± standard deviation over the folds; distances in pixels)\nmodels   ${options.out}/fold-*.pt\nsummary  ${summaryFile}`);
+  const text = [
+    table,
+    '',
+    `${options.folds} folds in ${seconds.toFixed(0)} s (mean ± standard deviation over the folds; distances in pixels)`,
+    `post-processing, chosen on the pooled held-out predictions: ${chosen.steps.map(describeStep).join('; ')}`,
+    `models   ${options.out}/fold-*.pt`,
+    `summary  ${summaryFile}`,
+  ].join('\n');
+  report.result('cross-validated', { seconds, summary: result.summary, postprocess: chosen.postprocess, files: { folds: summaryFile, models } }, text);
+}
+
+function describeStep(step: PostprocessStep): string {
+  const what = step.class === null ? 'largest foreground component' : `largest component of class ${step.class}`;
+  const dice = step.class === null ? 'mean Dice' : 'Dice';
+  return `${what} ${step.kept ? 'kept' : 'not kept'} (${dice} ${step.before.toFixed(4)} -> ${step.after.toFixed(4)})`;
 }

@@ -49,15 +49,16 @@ export class Ensemble {
 
   /**
    * The mean of the models' probabilities (output 'probabilities') or its mask (output 'mask', the default:
-   * `threshold` for one class, else the likeliest class). 'logits' is refused: an ensemble averages probabilities.
+   * `threshold` for one class, else the likeliest class, then `postprocess`). 'logits' is refused: an ensemble
+   * averages probabilities.
    */
   async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
     if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-    const { output, threshold, ...perModel } = options;
+    const { output, threshold, postprocess, ...perModel } = options;
     if (output === 'logits') throw new RangeError("options.output: an ensemble averages probabilities: expected 'mask' or 'probabilities', got 'logits'");
     const probabilities: Tensor[] = [];
     for (const model of this.models) probabilities.push(await model.predict(images, { ...perModel, output: 'probabilities' }));
-    return native.combinePredictions(probabilities, { output, threshold });
+    return native.combinePredictions(probabilities, { output, threshold, postprocess });
   }
 
   dispose(): void {
