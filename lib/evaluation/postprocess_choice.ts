@@ -9,7 +9,8 @@
 import * as metrics from '../ops/metrics.js';
 import * as postprocess from '../ops/postprocess.js';
 import type { PostprocessOptions } from '../ops/postprocess.js';
-import { tensor, type Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { oneHot } from './scores.js';
 
 export interface PostprocessStep {
   /** What was tried. */
@@ -26,17 +27,6 @@ export interface PostprocessChoice {
   postprocess: PostprocessOptions[];
   /** Every step tried. */
   steps: PostprocessStep[];
-}
-
-/** One-hot N x classes x H x W from class indices N x 1 x H x W. */
-function oneHot(masks: Tensor<Uint8Array>, classes: number): Tensor<Float32Array> {
-  const [count, , height, width] = masks.shape;
-  const plane = height * width;
-  const out = new Float32Array(count * classes * plane);
-  for (let n = 0; n < count; n++) {
-    for (let i = 0; i < plane; i++) out[(n * classes + masks.data[n * plane + i]) * plane + i] = 1;
-  }
-  return tensor(out, [count, classes, height, width]);
 }
 
 /** Mean Dice over the images of each foreground class (index 0 = class 1), nnU-Net's way. */

@@ -34,7 +34,7 @@ export interface ScoreSummary {
 }
 
 /** One-hot N x classes x H x W from class indices N x 1 x H x W. */
-function oneHot(masks: Tensor, classes: number): Tensor<Float32Array> {
+export function oneHot(masks: Tensor, classes: number): Tensor<Float32Array> {
   const [count, , height, width] = masks.shape;
   const plane = height * width;
   const out = new Float32Array(count * classes * plane);

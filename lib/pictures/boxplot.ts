@@ -4,6 +4,7 @@
 import { checkPath, writeFileAtomic } from '../files.js';
 import { percentile } from '../stats/percentile.js';
 import { checkOptions, integer, rangeError, typeError, type Check } from '../validate.js';
+import { vegaLiteSvg } from './vega.js';
 
 export interface BoxStats {
   /** Values in the group. */
@@ -125,14 +126,7 @@ export async function boxplotSvg(groups: readonly BoxGroup[], options?: BoxplotO
     ],
     config: { font: 'DejaVu Sans, sans-serif', background: 'white' },
   };
-  // Loaded on first use, as for the curves: vega is large.
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(vegaLite.compile(spec as never).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(spec);
 }
 
 /** Writes boxplotSvg(groups, options) to `path`, atomically. */

@@ -2,6 +2,7 @@
 import { checkPath, writeFileAtomic } from '../files.js';
 import type { EpochLogs } from '../training/history.js';
 import { typeError } from '../validate.js';
+import { vegaLiteSvg } from './vega.js';
 
 /** The training curves as an SVG: loss (and validation loss) per epoch above, validation Dice and IoU below. */
 export async function curves(history: readonly EpochLogs[]): Promise<string> {
@@ -39,14 +40,7 @@ export async function curves(history: readonly EpochLogs[]): Promise<string> {
     resolve: { scale: { color: 'independent' } },
     config: { font: 'DejaVu Sans, sans-serif', background: 'white' },
   };
-  // Loaded on first use: vega is large, and most programs never draw a curve.
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(vegaLite.compile(spec as never).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(spec);
 }
 
 /** Writes curves(history) to `path`, atomically. */
