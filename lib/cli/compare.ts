@@ -4,7 +4,7 @@
 import { bootstrapMeanDifference, pairedTTest, wilcoxonSignedRank, type WilcoxonMethod } from '../stats/index.js';
 import { mean } from '../stats/samples.js';
 import { readEvalOutput, type EvalOutput, type Score } from './eval_output.js';
-import { createReporter, type OutputOptions } from './report.js';
+import { createReporter, formatTable, type OutputOptions } from './report.js';
 
 export interface CompareOptions extends OutputOptions {
   resamples: number;
@@ -101,11 +101,6 @@ const probability = (value: number | null | undefined) => (value === null || val
 const imageCount = (count: number) => `${count} image${count === 1 ? '' : 's'}`;
 const csvCell = (value: number | string | null | undefined) => (value === null || value === undefined ? '' : String(value));
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
-}
-
 export async function compare(fileA: string, fileB: string, options: CompareOptions): Promise<void> {
   const report = createReporter(options);
   const [a, b] = await Promise.all([readEvalOutput(fileA), readEvalOutput(fileB)]);
@@ -136,5 +131,5 @@ export async function compare(fileA: string, fileB: string, options: CompareOpti
     ...rows.filter((row) => row.missing > 0).map((row) => `${row.metric} class ${row.class}: ${imageCount(row.missing)} without a score in one or both`),
     ...notCompared.map((metric) => `not compared: ${metric}`),
   ];
-  report.result('compared', { a: fileA, b: fileB, images, resamples, confidence, seed, rows, notCompared }, `${table([header, ...body])}\n\n${notes.join('\n')}`);
+  report.result('compared', { a: fileA, b: fileB, images, resamples, confidence, seed, rows, notCompared }, `${formatTable([header, ...body])}\n\n${notes.join('\n')}`);
 }

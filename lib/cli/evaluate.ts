@@ -8,8 +8,8 @@ import { writeBoxplot } from '../pictures/boxplot.js';
 import { sliceBatch } from '../tensor.js';
 import type { Precision } from '../runtime/backend.js';
 import { loadModels } from './models.js';
-import { createReporter, type OutputOptions } from './report.js';
-import { appendScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, withInfinity, type ScoreName, type Scores } from '../evaluation/scores.js';
+import { createReporter, formatTable, type OutputOptions } from './report.js';
+import { appendScores, imageScores, SCORE_LABELS, SCORE_NAMES, scoreMasks, summarise, withInfinity, type ScoreName, type Scores } from '../evaluation/scores.js';
 
 export interface EvalOptions extends OutputOptions {
   /** Model files, or folders of folds: several are an ensemble. */
@@ -51,7 +51,7 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   const all = scores as Scores;
   const summary = summarise(all);
   const plots = options.plots === false ? undefined : await writePlots(all, typeof options.plots === 'string' ? options.plots : stemOf(options.model[0]));
-  const perImage = dataset.names.map((name, n) => ({ name, ...Object.fromEntries(SCORE_NAMES.map((score) => [score, all.perImage[score][n]])) }));
+  const perImage = dataset.names.map((name, n) => ({ name, ...imageScores(all, n) }));
   if (options.json) {
     console.log(JSON.stringify({ type: 'evaluated', classes: all.classes, images: perImage, ...summary, plots }, withInfinity));
     return;
@@ -60,15 +60,14 @@ export async function evaluate(options: EvalOptions): Promise<void> {
   const line = (name: string, values: Record<ScoreName, (number | null)[]>) => [name, ...all.classes.flatMap((_, c) => SCORE_NAMES.map((score) => cell(values[score][c])))];
   const table = [
     header,
-    ...dataset.names.map((name, n) => line(name, Object.fromEntries(SCORE_NAMES.map((score) => [score, all.perImage[score][n]])) as Record<ScoreName, (number | null)[]>)),
+    ...perImage.map(({ name, ...values }) => line(name, values)),
     line('mean', summary.byClass),
   ];
   if (options.csv) {
     console.log(table.map((row) => row.join(',')).join('\n'));
     return;
   }
-  const widths = header.map((_, column) => Math.max(...table.map((row) => row[column].length)));
-  const text = table.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ')).join('\n');
+  const text = formatTable(table);
   const means = SCORE_NAMES.map((score) => `mean ${SCORE_LABELS[score]} ${cell(summary.mean[score])}`).join(', ');
   const infinite = summary.infinite.hausdorff95 ? `; ${summary.infinite.hausdorff95} image-class pairs with the class in one mask only (infinite distances) left out of the means` : '';
   const pictures = plots ? `\nboxplots: ${plots.scores}, ${plots.distances}` : '';

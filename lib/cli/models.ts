@@ -7,7 +7,7 @@ import { Ensemble } from '../inference/ensemble.js';
 import * as postprocess from '../ops/postprocess.js';
 import type { PostprocessOptions } from '../ops/postprocess.js';
 import type { Tensor } from '../tensor.js';
-import { FOLDS_FILE } from './train_folds.js';
+import { FOLDS_FILE } from './paths.js';
 
 /** commander's collector for a repeatable --model. */
 export function repeatable(text: string, previous: string[] = []): string[] {
@@ -48,19 +48,22 @@ export async function modelSet(models: readonly string[]): Promise<ModelSet> {
 
 export interface LoadedModels {
   ensemble: Ensemble;
-  /** Applies the folders' chosen post-processing, then `extra` (the command's flags), to a mask. */
-  finish(mask: Tensor, extra?: PostprocessOptions): Promise<Tensor>;
-  postprocess: PostprocessOptions[];
+  /** A mask after the folders' chosen post-processing, then the command's own (the mask itself for none). */
+  finish(mask: Tensor): Promise<Tensor>;
 }
 
-/** The models of --model as one ensemble (one model is an ensemble of one), and their post-processing. */
-export async function loadModels(models: readonly string[]): Promise<LoadedModels> {
+/**
+ * The models of --model as one ensemble (one model is an ensemble of one), and the post-processing their masks
+ * take: the folders' chosen steps, then `extra` (the command's flags; keys left undefined ask for nothing).
+ */
+export async function loadModels(models: readonly string[], extra: PostprocessOptions = {}): Promise<LoadedModels> {
   const set = await modelSet(models);
+  const steps = Object.values(extra).some((value) => value !== undefined && value !== false) ? [...set.postprocess, extra] : set.postprocess;
   const ensemble = await Ensemble.load(set.files);
-  const finish = async (mask: Tensor, extra?: PostprocessOptions) => {
+  const finish = async (mask: Tensor) => {
     let result = mask;
-    for (const step of [...set.postprocess, ...(extra ? [extra] : [])]) result = await postprocess.apply(result as Tensor<Uint8Array>, step);
+    for (const step of steps) result = await postprocess.apply(result as Tensor<Uint8Array>, step);
     return result;
   };
-  return { ensemble, finish, postprocess: set.postprocess };
+  return { ensemble, finish };
 }

@@ -1,6 +1,9 @@
 // Where `train` writes beside the model file: model.pt -> model.best.pt, model.curves.svg, model.metrics.json.
 import { basename, dirname, extname, join } from 'node:path';
 
+/** What `train --folds` writes beside the folds' models; predict and eval read a folder's models from it. */
+export const FOLDS_FILE = 'folds.json';
+
 export interface OutputPaths {
   model: string;
   best: string;

@@ -48,7 +48,13 @@ async function expandInputs(inputs: string[]): Promise<string[]> {
 export async function predict(inputs: string[], options: PredictCommandOptions): Promise<void> {
   const report = createReporter(options);
   const files = await expandInputs(inputs);
-  const { ensemble: model, finish } = await loadModels(options.model);
+  // after the post-processing a folder of folds chose, if any
+  const flags: PostprocessOptions = {
+    removeSmallObjects: options.removeSmall === undefined ? undefined : { minSize: options.removeSmall },
+    keepLargestComponent: options.keepLargest,
+    fillHoles: options.fillHoles,
+  };
+  const { ensemble: model, finish } = await loadModels(options.model, flags);
   const { inChannels, classes } = model.config;
   await makeFolder(options.out);
   const predictOptions: PredictOptions = {
@@ -58,18 +64,13 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
     tta: options.tta ? 'flips' : undefined,
     precision: options.precision,
   };
-  // after the post-processing a folder of folds chose, if any
-  const flags: PostprocessOptions = {
-    removeSmallObjects: options.removeSmall === undefined ? undefined : { minSize: options.removeSmall },
-    keepLargestComponent: options.keepLargest,
-    fillHoles: options.fillHoles,
-  };
+
   const progress = report.items('predict', files.length);
   const written: string[] = [];
   try {
     for (const file of files) {
       const { image } = await loadImage(file, { channels: inChannels as 1 | 3 | 4 });
-      const mask = await finish(await model.predict(standardise(image), predictOptions), flags);
+      const mask = await finish(await model.predict(standardise(image), predictOptions));
       const stem = basename(file, extname(file));
       const maskPath = join(options.out, `${stem}.png`);
       await writeMask(maskPath, mask, { classes });

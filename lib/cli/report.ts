@@ -83,3 +83,9 @@ function jsonReporter(): Reporter {
     items: () => ({ tick: () => undefined, stop: () => undefined }),
   };
 }
+
+/** Rows of cells as aligned text columns, two spaces apart (the first row is the header). */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+}

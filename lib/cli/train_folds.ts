@@ -10,16 +10,13 @@ import { basename, extname, join } from 'node:path';
 import { readGroups } from '../data/folds.js';
 import { crossValidate } from '../evaluation/cross_validation.js';
 import { choosePostprocessing, type PostprocessStep } from '../evaluation/postprocess_choice.js';
-import { SCORE_LABELS, SCORE_NAMES, withInfinity } from '../evaluation/scores.js';
+import { imageScores, SCORE_LABELS, SCORE_NAMES, withInfinity } from '../evaluation/scores.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import { UNet } from '../model/unet.js';
-import { outputPaths } from './paths.js';
-import { createReporter } from './report.js';
+import { FOLDS_FILE, outputPaths } from './paths.js';
+import { createReporter, formatTable } from './report.js';
 import type { TrainOptions } from './train.js';
 import { loadTrainingFolder, trainModel } from './train_model.js';
-
-/** The folds' summary beside their models; predict and eval read the models of a folder from it. */
-export const FOLDS_FILE = 'folds.json';
 
 class Interrupted extends Error {}
 
@@ -72,7 +69,7 @@ export async function trainFolds(options: TrainOptions): Promise<void> {
     models: models.map((model) => basename(model)),
     perFold: result.folds.map(({ fold, train, validation, mean }) => ({ fold, model: basename(models[fold]), train: train.length, validation, mean })),
     summary: result.summary,
-    images: dataset.names.map((name, n) => ({ name, fold: result.foldOfImage[n], ...Object.fromEntries(SCORE_NAMES.map((score) => [score, result.scores.perImage[score][n]])) })),
+    images: dataset.names.map((name, n) => ({ name, fold: result.foldOfImage[n], ...imageScores(result.scores, n) })),
     // applied in order by predict and eval given this folder
     postprocess: chosen.postprocess,
     postprocessSteps: chosen.steps,
@@ -85,8 +82,7 @@ export async function trainFolds(options: TrainOptions): Promise<void> {
     ...result.folds.map(({ fold, validation, mean }) => [String(fold), String(validation.length), ...SCORE_NAMES.map((score) => cell(mean[score]))]),
     ['mean', String(dataset.names.length), ...SCORE_NAMES.map((score) => `${cell(result.summary[score].mean)} ± ${cell(result.summary[score].sd)}`)],
   ];
-  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const table = rows.map((row) => row.map((value, column) => value.padEnd(widths[column])).join('  ')).join('\n');
+  const table = formatTable(rows);
   const text = [
     table,
     '',

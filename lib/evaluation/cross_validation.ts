@@ -6,8 +6,9 @@ import { subsetDataset, type Dataset } from '../data/dataset.js';
 import { standardise } from '../data/preprocess.js';
 import type { PredictOptions } from '../inference/predict.js';
 import type { UNet } from '../model/unet.js';
+import { mean } from '../stats/samples.js';
 import { sliceBatch, tensor, type Tensor } from '../tensor.js';
-import { appendScores, SCORE_NAMES, scoreMasks, summarise, type ScoreName, type Scores } from './scores.js';
+import { SCORE_NAMES, scoreMasks, summarise, type ScoreName, type Scores } from './scores.js';
 
 export interface CrossValidationOptions extends FoldOptions {
   /**
@@ -56,9 +57,9 @@ async function predictMasks(model: UNet, images: Tensor<Float32Array>, options: 
 function meanAndSd(values: (number | null)[]): { mean: number | null; sd: number | null } {
   const present = values.filter((value): value is number => value !== null);
   if (present.length === 0) return { mean: null, sd: null };
-  const mean = present.reduce((a, b) => a + b, 0) / present.length;
-  if (present.length < 2) return { mean, sd: null };
-  return { mean, sd: Math.sqrt(present.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (present.length - 1)) };
+  const average = mean(present);
+  if (present.length < 2) return { mean: average, sd: null };
+  return { mean: average, sd: Math.sqrt(present.reduce((sum, value) => sum + (value - average) ** 2, 0) / (present.length - 1)) };
 }
 
 /** Trains (through options.train) and validates one model per fold; see CrossValidation. */
@@ -70,7 +71,8 @@ export async function crossValidate(dataset: Dataset, options: CrossValidationOp
   const plane = height * width;
   const predicted = new Uint8Array(count * plane);
   const foldOfImage = new Array<number>(count);
-  const perImage: Scores[] = new Array(count);
+  const tables = Object.fromEntries(SCORE_NAMES.map((name) => [name, new Array(count)])) as Scores['perImage'];
+  let classes: number[] = [];
   const results: FoldResult[] = [];
   for (const [fold, indices] of folds.entries()) {
     const split = { train: subsetDataset(dataset, indices.train), validation: subsetDataset(dataset, indices.validation) };
@@ -82,14 +84,15 @@ export async function crossValidate(dataset: Dataset, options: CrossValidationOp
       model.dispose();
     }
     const scores = await scoreMasks(masks, split.validation.masks, dataset.classes);
+    classes = scores.classes;
     indices.validation.forEach((image, i) => {
       predicted.set(masks.data.subarray(i * plane, (i + 1) * plane), image * plane);
       foldOfImage[image] = fold;
-      perImage[image] = { classes: scores.classes, perImage: Object.fromEntries(SCORE_NAMES.map((name) => [name, [scores.perImage[name][i]]])) as Scores['perImage'] };
+      for (const name of SCORE_NAMES) tables[name][image] = scores.perImage[name][i];
     });
     results.push({ fold, train: split.train.names, validation: split.validation.names, mean: summarise(scores).mean });
   }
-  const scores = perImage.reduce<Scores | undefined>((all, one) => appendScores(all, one), undefined) as Scores;
+  const scores: Scores = { classes, perImage: tables };
   const summary = Object.fromEntries(SCORE_NAMES.map((name) => [name, meanAndSd(results.map((result) => result.mean[name]))])) as CrossValidation['summary'];
   return { folds: results, summary, foldOfImage, predicted: tensor(predicted, [count, 1, height, width]), scores };
 }

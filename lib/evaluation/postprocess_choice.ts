@@ -9,6 +9,7 @@
 import * as metrics from '../ops/metrics.js';
 import * as postprocess from '../ops/postprocess.js';
 import type { PostprocessOptions } from '../ops/postprocess.js';
+import { mean } from '../stats/samples.js';
 import type { Tensor } from '../tensor.js';
 import { oneHot } from './scores.js';
 
@@ -53,7 +54,7 @@ async function classDice(predicted: Tensor<Uint8Array>, truth: Tensor<Uint8Array
 
 const meanOf = (values: number[]) => {
   const present = values.filter((value) => !Number.isNaN(value));
-  return present.length ? present.reduce((a, b) => a + b, 0) / present.length : NaN;
+  return present.length ? mean(present) : NaN;
 };
 
 /** predicted and truth: class indices N x 1 x H x W; classes as UNet's (1: binary). */

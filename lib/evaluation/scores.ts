@@ -4,6 +4,7 @@
 // masks lack the class, Infinity where only one has it). The means skip Infinity and count it apart, unlike
 // MONAI's reduction (which keeps it): one image with a missed class would hide every other image's distance.
 import * as metrics from '../ops/metrics.js';
+import { mean } from '../stats/samples.js';
 import { tensor, type Tensor } from '../tensor.js';
 
 export const SCORE_NAMES = ['iou', 'dice', 'hausdorff95', 'surfaceDistance'] as const;
@@ -72,7 +73,7 @@ export async function scoreMasks(predicted: Tensor, truth: Tensor, modelClasses:
 
 const meanOf = (values: (number | null)[]) => {
   const present = values.filter((value): value is number => value !== null && value !== Infinity);
-  return present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
+  return present.length ? mean(present) : null;
 };
 
 const perScore = <T>(make: (name: ScoreName) => T) => Object.fromEntries(SCORE_NAMES.map((name) => [name, make(name)])) as Record<ScoreName, T>;
@@ -84,6 +85,11 @@ export function summarise(scores: Scores): ScoreSummary {
     mean: perScore((name) => meanOf(scores.perImage[name].flat())),
     infinite: perScore((name) => scores.perImage[name].flat().filter((value) => value === Infinity).length),
   };
+}
+
+/** Image n's scores: score -> one per class. */
+export function imageScores(scores: Scores, n: number): Record<ScoreName, (number | null)[]> {
+  return perScore((name) => scores.perImage[name][n]);
 }
 
 /** Appends one batch's scores to running ones (eval goes a batch at a time). */

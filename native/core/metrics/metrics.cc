@@ -15,13 +15,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-void requireSameShape(const torch::Tensor& pred, const torch::Tensor& target) {
-  if (pred.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: shape " + shapeText(target.sizes()) + " differs from pred shape " +
-                                shapeText(pred.sizes()));
-  }
-}
-
 void requireOverlapShape(const torch::Tensor& pred, const torch::Tensor& target) {
   if (pred.dim() < 3) {
     throw std::invalid_argument("pred: expected N x C x spatial... (at least 3 dimensions), got shape " +
@@ -89,6 +82,13 @@ const char* metricReductionName(MetricReduction reduction) {
 
 MetricReduction parseMetricReduction(const std::string& name, const std::string& path) {
   return range::parse(kMetricReductions, name, path);
+}
+
+void requireSameShape(const torch::Tensor& pred, const torch::Tensor& target) {
+  if (pred.sizes() != target.sizes()) {
+    throw std::invalid_argument("target: shape " + shapeText(target.sizes()) + " differs from pred shape " +
+                                shapeText(pred.sizes()));
+  }
 }
 
 torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target) {

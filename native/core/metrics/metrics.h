@@ -20,6 +20,9 @@ struct OverlapMetricOptions {
   MetricReduction reduction = MetricReduction::Mean;
 };
 
+// Throws naming target and both shapes when they differ.
+void requireSameShape(const torch::Tensor& pred, const torch::Tensor& target);
+
 // Class-index targets (N1[spatial...], integer) are one-hot encoded to a multi-channel prediction's channels, so
 // callers can pass label maps as they are; other targets are returned unchanged.
 torch::Tensor matchPrediction(const torch::Tensor& pred, const torch::Tensor& target);

@@ -126,10 +126,7 @@ torch::Tensor scoreEdges(const torch::Tensor& pred, const torch::Tensor& indices
     throw std::invalid_argument("pred: expected N x C x spatial... with 1 to 3 spatial dimensions, got shape " +
                                 shapeText(pred.sizes()));
   }
-  if (pred.sizes() != target.sizes()) {
-    throw std::invalid_argument("target: shape " + shapeText(target.sizes()) + " differs from pred shape " +
-                                shapeText(pred.sizes()));
-  }
+  requireSameShape(pred, target);
   validateSpacing(options.spacing, pred.size(0), pred.dim() - 2);
   // MONAI's ignore_background keeps a single channel
   const int64_t first = options.includeBackground || pred.size(1) == 1 ? 0 : 1;
