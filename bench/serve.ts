@@ -1,12 +1,13 @@
 // Load test of `torch-unet serve` over HTTP on 127.0.0.1: 1, 8, 32 and 128 concurrent keep-alive connections,
 // each sending the 16 DSB test images (256x256, distinct) one after another to the segment route for a PNG mask,
-// against a server with dynamic batching and one without. Reports requests/s, p50/p99 latency, the server's CPU
+// against a server with dynamic batching, one without, and one with batching whose libtorch threads run at the
+// event loop's nice value (0) instead of serve's default (10). Reports requests/s, p50/p99 latency, the server's CPU
 // per request, its mean batch and its event loop's p99 delay (prom-client's, from /metrics; the worst block), then checks every
 // answer's mask against the mask the library predicts for that request's own image. Last, an overload: 256
 // connections against a queue of 16 must get 503s, never a dropped connection, and the server must recover.
 // Usage: npx tsx bench/serve.ts [--quick] [--json PATH]
-// The servers run in child processes (the CLI); the two configurations take turns in blocks, each round in the
-// other order, and each row sums its rounds.
+// The servers run in child processes (the CLI); they take turns in blocks, each block of connections led by
+// another, and each row sums its rounds.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -26,11 +27,16 @@ const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const CONNECTIONS = [1, 8, 32, 128];
 const BLOCK_SECONDS = args.quick ? 2 : 5;
 const ROUNDS = args.quick ? 1 : 2;
+const BATCHING = ['--max-batch-size', '8', '--max-queue-delay-ms', '5'];
+/** The servers compared, each row's "batching" column. */
 const SERVERS = {
   off: ['--max-batch-size', '1', '--max-queue-size', '1024'],
-  on: ['--max-batch-size', '8', '--max-queue-delay-ms', '5', '--max-queue-size', '1024'],
-  overload: ['--max-batch-size', '8', '--max-queue-delay-ms', '5', '--max-queue-size', '16'],
-};
+  on: [...BATCHING, '--max-queue-size', '1024'],
+  'on, nice 0': [...BATCHING, '--max-queue-size', '1024', '--compute-nice', '0'],
+} as const;
+type Compared = keyof typeof SERVERS;
+const COMPARED = Object.keys(SERVERS) as Compared[];
+const OVERLOAD = [...BATCHING, '--max-queue-size', '16'];
 
 interface Server {
   child: ChildProcess;
@@ -148,20 +154,21 @@ try {
   );
   model.dispose();
 
-  const off = await startServer(modelFile, SERVERS.off);
-  const on = await startServer(modelFile, SERVERS.on);
-  servers.push(off, on);
+  const started = new Map<Compared, Server>();
+  for (const name of COMPARED) started.set(name, await startServer(modelFile, [...SERVERS[name]]));
+  servers.push(...started.values());
   const answers: Answer[] = [];
   const tallies = new Map<string, Tally>();
   for (const connections of CONNECTIONS) {
-    for (const batching of ['off', 'on']) tallies.set(`${connections} ${batching}`, { requests: 0, seconds: 0, latencies: [], cpuSeconds: 0, batchImages: 0, batches: 0, loopP99: [] });
+    for (const batching of COMPARED) tallies.set(`${connections} ${batching}`, { requests: 0, seconds: 0, latencies: [], cpuSeconds: 0, batchImages: 0, batches: 0, loopP99: [] });
   }
-  for (const server of [off, on]) await load(server, images, 8, 1, []); // warm-up
+  for (const server of started.values()) await load(server, images, 8, 1, []); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const connections of CONNECTIONS) {
-      const order = (round + CONNECTIONS.indexOf(connections)) % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
-      for (const batching of order) {
-        await load(batching === 'on' ? on : off, images, connections, BLOCK_SECONDS, answers, tallies.get(`${connections} ${batching}`));
+      // Each block starts with another server: none always runs after the same one.
+      const shift = (round + CONNECTIONS.indexOf(connections)) % COMPARED.length;
+      for (const batching of [...COMPARED.slice(shift), ...COMPARED.slice(0, shift)]) {
+        await load(started.get(batching)!, images, connections, BLOCK_SECONDS, answers, tallies.get(`${connections} ${batching}`));
       }
     }
   }
@@ -187,7 +194,7 @@ try {
   if (worst * 10 > closestOther) throw new Error(`an answer's mask differs from its image's in ${worst} pixels (two images' masks differ in ${closestOther})`);
 
   // Overload: 256 connections against a queue of 16 waiting requests.
-  const overload = await startServer(modelFile, SERVERS.overload);
+  const overload = await startServer(modelFile, OVERLOAD);
   servers.push(overload);
   const overloadStatuses = await load(overload, images, 256, BLOCK_SECONDS, []);
   const ready = await send(overload, 'GET', '/v2/health/ready');
@@ -196,7 +203,8 @@ try {
   if (!recovered) throw new Error(`the server did not recover from the overload: ready ${ready.status}, segment ${after.status}`);
 
   const rows = [...tallies].map(([key, tally]) => {
-    const [connections, batching] = key.split(' ');
+    const [connections, ...label] = key.split(' ');
+    const batching = label.join(' ');
     return {
       connections: Number(connections),
       batching,
@@ -210,11 +218,11 @@ try {
     };
   });
   console.log(JSON.stringify(environment()));
-  console.log('| connections | batching | requests/s | on / off | p50 ms | p99 ms | CPU ms per request | mean batch | event-loop p99 |');
+  console.log('| connections | batching | requests/s | / off | p50 ms | p99 ms | CPU ms per request | mean batch | event-loop p99 |');
   console.log('| ----------: | -------- | ---------: | -------: | -----: | -----: | -----------------: | ---------: | -------------: |');
   for (const row of rows) {
     const offRow = rows.find((item) => item.connections === row.connections && item.batching === 'off')!;
-    const ratio = row.batching === 'on' ? (row.requestsPerSecond / offRow.requestsPerSecond).toFixed(2) : '1.00';
+    const ratio = (row.requestsPerSecond / offRow.requestsPerSecond).toFixed(2);
     console.log(
       `| ${row.connections} | ${row.batching} | ${row.requestsPerSecond.toFixed(1)} | ${ratio} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ` +
         `${row.cpuMsPerRequest.toFixed(1)} | ${row.meanBatch.toFixed(2)} | ${row.loopP99Ms.toFixed(2)} ms |`,

@@ -19,7 +19,7 @@ export type { CrossValidation, CrossValidationOptions, FoldResult } from './eval
 export type { BatchingOptions } from './inference/batcher.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, TensorData, DType } from './tensor.js';
-export { backendInfo, setThreads } from './runtime/backend.js';
+export { backendInfo, setComputeNice, setThreads } from './runtime/backend.js';
 export type { BackendInfo, Precision } from './runtime/backend.js';
 export * as losses from './ops/losses.js';
 export type { LossSpec, LossName } from './ops/loss_spec.js';

@@ -1,8 +1,8 @@
-// `torch-unet serve` as a user runs it (a child process on a real port): it answers, SIGTERM lets the request in
-// flight finish before the exit (code 0), and a bad --model is a usage error.
+// `torch-unet serve` as a user runs it (a child process on a real port): it answers, with libtorch's threads at
+// nice 10, SIGTERM lets the request in flight finish before the exit (code 0), and a bad --model is a usage error.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -44,6 +44,11 @@ describe('torch-unet serve', () => {
     const address = await listening;
     expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${address}/v2/health/ready`)).status).toBe(200);
+    // libtorch's threads run at nice 10 (serve's default), the event loop's at 0.
+    const nice = (tid: string) => Number(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const tids = readdirSync(`/proc/${child.pid}/task`);
+    expect(nice(String(child.pid))).toBe(0);
+    expect(tids.filter((tid) => nice(tid) === 10).length).toBeGreaterThanOrEqual(Math.min(2, availableParallelism()));
     const inFlight = fetch(`${address}/v1/models/nuclei/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: readFileSync(NUCLEI_IMAGE) });
     // Once the request waits in the queue, SIGTERM; it is answered, then the process exits 0.
     for (let tries = 0; ; tries++) {

@@ -105,6 +105,8 @@ export interface NativeAddon {
   backendInfo(): BackendInfo;
   /** Applies on the compute thread: at once when it is idle, else after the running job. */
   setThreads(threads: number): void;
+  /** Sets the compute threads' nice value from the calling thread, at once. */
+  setComputeNice(nice: number): void;
   defaults(): NativeDefaults;
   /** fit's checks without the loop: epochs and batchSize as fit would use them (lib/training/fit.ts fitBatches). */
   checkFitOptions(options: NativeFitOptions): { epochs: number; batchSize: number };

@@ -9,7 +9,7 @@ import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { repeatable } from './models.js';
 import { predict } from './predict.js';
-import { modelArgument, serve } from './serve.js';
+import { DEFAULT_COMPUTE_NICE, modelArgument, serve } from './serve.js';
 import { train } from './train.js';
 import type { Precision } from '../runtime/backend.js';
 import { SERVE_DEFAULTS } from '../server/options.js';
@@ -151,6 +151,7 @@ withOutput(program.command('serve'))
   .option('--tile-size <n>', 'images larger than this on a side are predicted in windows of this size', integer(16, 16384), SERVE_DEFAULTS.tileSize)
   .option('--drain-timeout-ms <ms>', 'on SIGTERM, how long the requests in flight may take', integer(0, 3_600_000), 30_000)
   .option('--threads <n>', "libtorch's threads (default: one per core, or OMP_NUM_THREADS)", integer(1, 1024))
+  .option('--compute-nice <n>', `the nice value of libtorch's threads (-20 to 19); above the event loop's 0, requests are answered first (default ${DEFAULT_COMPUTE_NICE}, on Linux)`, integer(-20, 19))
   .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .option('--tta', 'average over flips (test-time augmentation)')
   .option('--log', 'log each request (JSON lines, fastify\'s logger)')

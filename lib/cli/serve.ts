@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 
 import { UNet } from '../model/unet.js';
-import { setThreads, type Precision } from '../runtime/backend.js';
+import { setComputeNice, setThreads, type Precision } from '../runtime/backend.js';
 import { servePlugin } from '../server/plugin.js';
 import { createReporter, type OutputOptions } from './report.js';
 
@@ -20,10 +20,17 @@ export interface ServeCommandOptions extends OutputOptions {
   tileSize: number;
   drainTimeoutMs: number;
   threads?: number;
+  computeNice?: number;
   precision?: Precision;
   tta?: boolean;
   log?: boolean;
 }
+
+/**
+ * libtorch's threads yield to the event loop by default: on a machine whose cores inference fills, the loop then
+ * waits less for a core (bench/serve.ts, BENCHMARKS.md).
+ */
+export const DEFAULT_COMPUTE_NICE = 10;
 
 /** NAME=FILE pairs, for --model. */
 export function modelArgument(text: string, previous: string[] = []): string[] {
@@ -42,6 +49,13 @@ export async function serve(options: ServeCommandOptions): Promise<void> {
   const report = createReporter(options);
   const pairs = parseModels(options.model);
   if (options.threads !== undefined) setThreads(options.threads);
+  try {
+    setComputeNice(options.computeNice ?? DEFAULT_COMPUTE_NICE);
+  } catch (error) {
+    // The default is a preference: where the system has no per-thread nice value, serve runs without it.
+    if (options.computeNice !== undefined) throw new Error(`--compute-nice: ${(error as Error).message}`);
+    report.message(`compute threads at the event loop's priority: ${(error as Error).message}`);
+  }
   const models: Record<string, UNet> = {};
   for (const [name, file] of pairs) {
     if (name in models) throw new Error(`--model: the name '${name}' is given twice`);

@@ -22,7 +22,7 @@ export class QueueFullError extends Error {
   }
 }
 
-/** Runs one batch natively. */
+/** Runs one batch natively. Its images are overwritten by a later batch once the Promise settles: keep none of them. */
 export type RunBatch = (images: TensorLike) => Promise<Tensor>;
 
 interface Waiting {
@@ -40,16 +40,22 @@ interface Queue {
   run: RunBatch;
 }
 
-function concatenate(parts: TensorLike[]): TensorLike {
+/**
+ * The parts one after another, in `spare` when it is of their type and large enough (the batcher's buffer of its
+ * last batch: reusing it spares the garbage collector megabytes a batch), else in a new array.
+ */
+function concatenate(parts: TensorLike[], spare: TensorData | undefined): { batch: TensorLike; buffer: TensorData } {
   const [first] = parts;
+  const length = parts.reduce((sum, part) => sum + part.data.length, 0);
   const Data = first.data.constructor as new (length: number) => TensorData;
-  const data = new Data(parts.reduce((sum, part) => sum + part.data.length, 0));
+  const buffer = spare instanceof Data && spare.length >= length ? spare : new Data(length);
+  const data = buffer.subarray(0, length);
   let offset = 0;
   for (const part of parts) {
     (data as Float32Array).set(part.data as Float32Array, offset);
     offset += part.data.length;
   }
-  return { data, shape: [parts.reduce((sum, part) => sum + part.shape[0], 0), ...first.shape.slice(1)] };
+  return { batch: { data, shape: [parts.reduce((sum, part) => sum + part.shape[0], 0), ...first.shape.slice(1)] }, buffer };
 }
 
 /** Views of one result, one per caller, in the order the calls came (no copy). */
@@ -70,6 +76,8 @@ export class PredictBatcher {
   #running = false;
   #timer?: NodeJS.Timeout;
   #queued = 0;
+  // The last batch's buffer, free again once its native call has ended (one batch runs at a time).
+  #spare?: TensorData;
 
   /** Calls waiting, over all queues (the running batch not included). */
   get queued(): number {
@@ -148,7 +156,9 @@ export class PredictBatcher {
     if (queue.waiting.length === 0) this.#queues.delete(key);
     this.#queued -= taken.length;
     this.#running = true;
-    const batch = taken.length === 1 ? taken[0].images : concatenate(taken.map((call) => call.images));
+    const joined = taken.length > 1 ? concatenate(taken.map((call) => call.images), this.#spare) : undefined;
+    if (joined) this.#spare = undefined;
+    const batch = joined?.batch ?? taken[0].images;
     new Promise<Tensor>((resolve) => resolve(queue.run(batch)))
       .then(
         (result) => split(result, taken.map((call) => call.images.shape[0])).forEach((part, i) => taken[i].resolve(part)),
@@ -156,6 +166,7 @@ export class PredictBatcher {
       )
       .finally(() => {
         for (const call of taken) if (call.onAbort) call.signal!.removeEventListener('abort', call.onAbort);
+        if (joined) this.#spare = joined.buffer;
         this.#running = false;
         this.#schedule();
       });

@@ -1,8 +1,9 @@
 // POST /v1/models/:name/segment: an image file in (raw body or multipart), a PNG mask, a PNG overlay or JSON
 // with the pixels of each class out. The image is decoded in memory: nothing reaches the file system.
 import { decodeImage, encodeMask, type Channels } from '../data/image_io.js';
-import { standardise } from '../data/preprocess.js';
+import { standardise, standardiseInPlace } from '../data/preprocess.js';
 import { overlay } from '../pictures/overlay.js';
+import { tensor } from '../tensor.js';
 import { HttpError } from './errors.js';
 import type { ServedModel } from './models.js';
 
@@ -85,9 +86,11 @@ export async function segment(
 ): Promise<{ type: string; body: Buffer | SegmentSummary }> {
   const channels = served.model.config.inChannels as Channels;
   const { data, width, height } = await decode(bytes, channels, served.metadata.parameters.maxImagePixels);
-  const image = { data, shape: [1, channels, height, width] };
+  const image = tensor(data, [1, channels, height, width]);
   served.checkImages(image, 'body');
-  const mask = await served.predict(standardise(image), 'mask', signal);
+  // The overlay draws the decoded pixels: only then are they copied before standardising.
+  const input = output === 'overlay' ? standardise(image) : standardiseInPlace(image);
+  const mask = await served.predict(input, 'mask', signal);
   const { classes } = served.model.config;
   if (output === 'mask') return { type: 'image/png', body: await encodeMask(mask, { classes }) };
   if (output === 'overlay') return { type: 'image/png', body: await overlay(image, mask, { classes }) };

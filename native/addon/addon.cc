@@ -31,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("postprocess", Napi::Function::New(env, Postprocess, "postprocess"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
   exports.Set("defaults", Napi::Function::New(env, Defaults, "defaults"));
   exports.Set("checkFitOptions", Napi::Function::New(env, CheckFitOptions, "checkFitOptions"));
   exports.Set("initProcessGroup", Napi::Function::New(env, InitProcessGroup, "initProcessGroup"));

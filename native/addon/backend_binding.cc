@@ -19,6 +19,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     result.Set("cuda", Napi::Boolean::New(env, backend.cuda));
     result.Set("cudaDevices", Napi::Number::New(env, static_cast<double>(backend.cudaDevices)));
     result.Set("threads", Napi::Number::New(env, static_cast<double>(backend.threads)));
+    result.Set("nice", Napi::Number::New(env, static_cast<double>(backend.nice)));
     result.Set("blas", Napi::String::New(env, backend.blas));
     result.Set("cpuBf16", Napi::Boolean::New(env, backend.cpuBf16));
     result.Set("cpuAmx", Napi::Boolean::New(env, backend.cpuAmx));
@@ -34,6 +35,17 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(info.Env(), "threads: expected an integer, got " + describeValue(info[0]));
     }
     ComputeThread::instance().setThreads(static_cast<int64_t>(threads));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value SetComputeNice(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const double nice = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
+    if (nice != std::floor(nice) || std::fabs(nice) > kMaxSafeInteger) {
+      throw Napi::TypeError::New(info.Env(), "nice: expected an integer, got " + describeValue(info[0]));
+    }
+    ComputeThread::instance().setNice(static_cast<int64_t>(nice));
     return info.Env().Undefined();
   });
 }

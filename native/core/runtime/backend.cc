@@ -115,6 +115,7 @@ BackendInfo backendInfo() {
   info.cuda = torch::cuda::is_available();
   info.cudaDevices = info.cuda ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
   info.threads = ComputeThread::instance().threads();
+  info.nice = ComputeThread::instance().nice();
   info.blas = describeBlas();
   info.cpuBf16 = cpuFeatures().bf16;
   info.cpuAmx = cpuFeatures().amx;

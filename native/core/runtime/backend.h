@@ -1,4 +1,5 @@
-// What libtorch runs on here: version, devices, the compute thread's intra-op threads, BLAS, and the CPU's native
+// What libtorch runs on here: version, devices, the compute thread's intra-op threads and nice value, BLAS, and
+// the CPU's native
 // bf16 instructions.
 #pragma once
 
@@ -13,6 +14,7 @@ struct BackendInfo {
   bool cuda = false;
   int64_t cudaDevices = 0;
   int64_t threads = 0;
+  int64_t nice = 0;  // the compute threads' nice value
   std::string blas;
   bool cpuBf16 = false;       // CpuFeatures::bf16
   bool cpuAmx = false;        // CpuFeatures::amx

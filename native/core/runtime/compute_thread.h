@@ -9,7 +9,9 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <utility>
+#include <vector>
 
 namespace unet {
 
@@ -29,6 +31,15 @@ class ComputeThread {
   // The intra-op threads as this thread read them back from libtorch after setting them.
   int64_t threads();
 
+  // The nice value (-20 to 19) of this thread and of its OpenMP team, set at once from the caller's thread (Linux
+  // keeps one per thread; threads the team starts later inherit this thread's). A server's event loop then gets a
+  // core first when both want one. Lowering it needs CAP_SYS_NICE. Throws std::invalid_argument outside -20 to
+  // 19, std::runtime_error when the system refuses or is not Linux.
+  void setNice(int64_t nice);
+
+  // This thread's nice value, as the system reports it.
+  int64_t nice();
+
  private:
   ComputeThread();
   void loop();
@@ -39,6 +50,8 @@ class ComputeThread {
   std::deque<std::pair<std::function<void()>, std::function<void()>>> queue_;
   bool running_ = false;
   int64_t requested_, set_ = 0, threads_ = 0;
+  std::vector<long> team_;   // thread ids: this thread's first, then every OpenMP team's read when threads were set
+  std::optional<int> nice_;  // the last nice value set, given to a team read later too
 };
 
 }  // namespace unet
