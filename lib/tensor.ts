@@ -86,14 +86,15 @@ function isFloating(data: TensorData): boolean {
   return data instanceof Float32Array || data instanceof Float64Array;
 }
 
-/** NCHW float images; `channels`, when given, must match. */
-export function checkImages(value: unknown, name: string, channels?: number): TensorLike {
+/** NCHW float images (or uint8 pixels, where `pixels` allows them); `channels`, when given, must match. */
+export function checkImages(value: unknown, name: string, channels?: number, pixels = false): TensorLike {
   const images = checkTensor(value, name);
   if (images.shape.length !== 4) {
     throw new RangeError(`${name}: expected NCHW images (rank 4), got shape ${shapeText(images.shape)}`);
   }
-  if (!isFloating(images.data)) {
-    throw new TypeError(`${name}.data: expected a Float32Array or Float64Array of images, got ${images.data.constructor.name}`);
+  if (!isFloating(images.data) && !(pixels && images.data instanceof Uint8Array)) {
+    const also = pixels ? ', or a Uint8Array of pixels' : images.data instanceof Uint8Array ? ' (uint8 pixels need options.standardise)' : '';
+    throw new TypeError(`${name}.data: expected a Float32Array or Float64Array of images${also}, got ${images.data.constructor.name}`);
   }
   if (images.shape[0] === 0) throw new RangeError(`${name}: expected at least one image, got a batch of 0`);
   if (channels !== undefined && images.shape[1] !== channels) {

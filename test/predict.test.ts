@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { UNet } from '../lib/index.js';
+import { standardise, UNet } from '../lib/index.js';
 import { maxAbsDifference, toNumbers } from './helpers/oracle.js';
 import { randomImages } from './helpers/data.js';
 import { discs } from './helpers/shapes.js';
@@ -97,6 +97,29 @@ describe('predict', () => {
       binary.predict(x, { output: 'probabilities' }),
     ]);
     expect(maxAbsDifference(ordinaryTta.data, ordinary.data)).toBeGreaterThan(1e-4);
+  });
+
+  it('standardises natively: uint8 pixels or floats give what predict(standardise(images)) gives, bit for bit', async () => {
+    const colour = await UNet.create({ inChannels: 3, baseFilters: 4, depth: 2, classes: 3, device: 'cpu', seed: 4 });
+    for (const model of [binary, colour]) {
+      const channels = model.config.inChannels;
+      const pixels = Uint8Array.from({ length: 2 * channels * 40 * 36 }, (_, i) => (i * 7919 + (i >> 5) * 13) % 256);
+      pixels.fill(77, 0, 40 * 36); // a flat channel: it only loses its mean
+      const images = { data: pixels, shape: [2, channels, 40, 36] };
+      const asDecoded = { data: Float32Array.from(pixels, (value) => value / 255), shape: images.shape };
+      const expected = await model.predict(standardise(asDecoded), { output: 'logits' });
+      const fromPixels = await model.predict(images, { output: 'logits', standardise: true });
+      const fromFloats = await model.predict(asDecoded, { output: 'logits', standardise: true });
+      expect(maxAbsDifference(fromPixels.data, expected.data)).toBe(0);
+      expect(maxAbsDifference(fromFloats.data, expected.data)).toBe(0);
+      const batched = await Promise.all([0, 1].map(() => model.predict(images, { standardise: true, batching: { maxBatchSize: 4, maxQueueDelayMs: 5 } })));
+      const mask = await model.predict(standardise(asDecoded));
+      for (const result of batched) expect(toNumbers(result.data)).toEqual(toNumbers(mask.data));
+    }
+    const pixels = { data: new Uint8Array(32 * 32), shape: [1, 1, 32, 32] };
+    await expect(binary.predict(pixels)).rejects.toThrow('images.data: expected a Float32Array or Float64Array of images (uint8 pixels need options.standardise), got Uint8Array');
+    await expect(binary.predict(pixels, { standardise: 'yes' } as never)).rejects.toThrow('options.standardise');
+    colour.dispose();
   });
 
   it('refuses what it cannot do, clearly, and keeps serving', async () => {

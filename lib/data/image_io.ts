@@ -46,16 +46,31 @@ export async function decodeImage(
   geometry: Geometry = { kind: 'whole' },
   maxPixels?: number,
 ): Promise<{ data: Float32Array; width: number; height: number }> {
+  const { data, width, height } = await decodePixels(source, channels, geometry, maxPixels);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
+  return { data: out, width, height };
+}
+
+/** decodeImage's pixels before they become [0, 1]: uint8 C x H x W (for one channel, sharp's buffer itself). */
+export async function decodePixels(
+  source: string | Uint8Array,
+  channels: Channels,
+  geometry: Geometry = { kind: 'whole' },
+  maxPixels?: number,
+): Promise<{ data: Uint8Array; width: number; height: number }> {
   let pipeline = withGeometry(sharp(source, maxPixels === undefined ? {} : { limitInputPixels: maxPixels }), geometry, 'lanczos3');
   if (channels === 1) pipeline = pipeline.flatten({ background: '#000000' }).greyscale();
   else if (channels === 3) pipeline = pipeline.flatten({ background: '#000000' }).toColourspace('srgb');
   else pipeline = pipeline.ensureAlpha().toColourspace('srgb');
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels where ${channels} were asked`);
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (channels === 1) return { data: pixels, width: info.width, height: info.height };
   const plane = info.width * info.height;
-  const out = new Float32Array(channels * plane);
+  const out = new Uint8Array(channels * plane);
   for (let pixel = 0; pixel < plane; pixel++) {
-    for (let channel = 0; channel < channels; channel++) out[channel * plane + pixel] = data[pixel * channels + channel] / 255;
+    for (let channel = 0; channel < channels; channel++) out[channel * plane + pixel] = pixels[pixel * channels + channel];
   }
   return { data: out, width: info.width, height: info.height };
 }

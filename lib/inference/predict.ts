@@ -33,6 +33,12 @@ export interface PredictOptions {
   /** Masks cleaned up natively as postprocess.apply does (output 'mask' only), e.g. { keepLargestComponent: true }. Default none. */
   postprocess?: PostprocessOptions;
   /**
+   * Standardise each image's channels first, as standardise() does, natively: the images may then be uint8
+   * pixels as decoded (0 to 255, read as value / 255). The same result as predict(standardise(images)) with no
+   * per-pixel work on the event loop. Default false.
+   */
+  standardise?: boolean;
+  /**
    * Dynamic batching: concurrent calls with the same options and image size wait in a queue and run as one
    * batch of up to `maxBatchSize` images, the first waiting at most `maxQueueDelayMs` for others; each caller
    * gets its own result. One batch of a model runs at a time, so under load the batches fill up.

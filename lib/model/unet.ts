@@ -170,7 +170,8 @@ export class UNet {
    */
   async predict(images: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
     const config = this.#live('predict');
-    const checked = checkImages(images, 'images', config.inChannels);
+    // uint8 pixels only where the core standardises them.
+    const checked = checkImages(images, 'images', config.inChannels, (options as PredictOptions | null)?.standardise === true);
     const { batching, signal, forNative } = splitPredictOptions(options);
     signal?.throwIfAborted();
     if (!batching) return abortable(this.#native.predict(checked, forNative), signal);

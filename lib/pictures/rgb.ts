@@ -8,8 +8,9 @@ export interface RgbPicture {
 }
 
 /**
- * A C x H x W or 1 x C x H x W float image as 8-bit RGB: one channel is grey, three are RGB, four drop the alpha.
- * Values in [0, 1] are kept; an image with values outside (standardised, say) is stretched from its min to its max.
+ * A C x H x W or 1 x C x H x W image as 8-bit RGB: one channel is grey, three are RGB, four drop the alpha.
+ * uint8 pixels are drawn as they are; float values in [0, 1] are kept, and an image with values outside
+ * (standardised, say) is stretched from its min to its max.
  */
 export function imageToRgb(value: unknown, name: string): RgbPicture {
   const image = checkTensor(value, name);
@@ -21,8 +22,8 @@ export function imageToRgb(value: unknown, name: string): RgbPicture {
   const plane = height * width;
   const data = image.data;
   let low = 0;
-  let high = 1;
-  for (let i = 0; i < channels * plane; i++) {
+  let high = data instanceof Uint8Array ? 255 : 1;
+  for (let i = 0; high === 1 && i < channels * plane; i++) {
     const v = Number(data[i]);
     if (!Number.isFinite(v)) throw new RangeError(`${name}: value ${v} at ${i} is not finite`);
     if (v < 0 || v > 1) {

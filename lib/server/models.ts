@@ -87,11 +87,14 @@ export class ServedModel {
     if (height * width > maxImagePixels) throw new HttpError(413, `${name}: ${width} x ${height} pixels exceed the limit of ${maxImagePixels} per image`);
   }
 
-  /** Queues one prediction; the signal (timeout or client gone) drops it while it waits. */
-  predict(images: TensorLike, output: Output, signal: AbortSignal): Promise<Tensor> {
+  /**
+   * Queues one prediction; the signal (timeout or client gone) drops it while it waits. `standardise`: the
+   * images are decoded pixels, standardised natively (predict's option).
+   */
+  predict(images: TensorLike, output: Output, signal: AbortSignal, standardise = false): Promise<Tensor> {
     const [, , height, width] = images.shape;
     const { tileSize, precision, tta, batching } = this.settings;
-    const options: PredictOptions = { output, precision, tta };
+    const options: PredictOptions = { output, precision, tta, standardise };
     if (height > tileSize || width > tileSize) options.tile = { size: tileSize };
     const key = JSON.stringify([options, images.shape.slice(1)]);
     return this.batcher.predict(

@@ -1,7 +1,6 @@
 // POST /v1/models/:name/segment: an image file in (raw body or multipart), a PNG mask, a PNG overlay or JSON
 // with the pixels of each class out. The image is decoded in memory: nothing reaches the file system.
-import { decodeImage, encodeMask, type Channels } from '../data/image_io.js';
-import { standardise, standardiseInPlace } from '../data/preprocess.js';
+import { decodePixels, encodeMask, type Channels } from '../data/image_io.js';
 import { overlay } from '../pictures/overlay.js';
 import { tensor } from '../tensor.js';
 import { HttpError } from './errors.js';
@@ -52,13 +51,13 @@ function sniff(bytes: Buffer): string | undefined {
 }
 
 /**
- * The image's pixels in [0, 1]. The format is read from the bytes (the content type can lie); sharp checks
+ * The image's pixels (uint8 C x H x W). The format is read from the bytes (the content type can lie); sharp checks
  * maxImagePixels from the header, before it decodes anything (a decompression bomb stops there).
  */
 async function decode(bytes: Buffer, channels: Channels, maxImagePixels: number) {
   if (!sniff(bytes)) throw new HttpError(415, 'body: not a PNG, JPEG, TIFF or WebP image (its first bytes are none of theirs)');
   try {
-    return await decodeImage(bytes, channels, { kind: 'whole' }, maxImagePixels);
+    return await decodePixels(bytes, channels, { kind: 'whole' }, maxImagePixels);
   } catch (error) {
     const message = (error as Error).message;
     if (/exceeds pixel limit/.test(message)) throw new HttpError(413, `body: the image has more than maxImagePixels = ${maxImagePixels} pixels`);
@@ -88,9 +87,8 @@ export async function segment(
   const { data, width, height } = await decode(bytes, channels, served.metadata.parameters.maxImagePixels);
   const image = tensor(data, [1, channels, height, width]);
   served.checkImages(image, 'body');
-  // The overlay draws the decoded pixels: only then are they copied before standardising.
-  const input = output === 'overlay' ? standardise(image) : standardiseInPlace(image);
-  const mask = await served.predict(input, 'mask', signal);
+  // The pixels as decoded: the compute thread standardises them.
+  const mask = await served.predict(image, 'mask', signal, true);
   const { classes } = served.model.config;
   if (output === 'mask') return { type: 'image/png', body: await encodeMask(mask, { classes }) };
   if (output === 'overlay') return { type: 'image/png', body: await overlay(image, mask, { classes }) };

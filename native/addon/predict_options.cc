@@ -3,7 +3,8 @@
 
 namespace unet::js {
 
-const Fields<PredictOptions> kPredictFields = {{"threshold", &PredictOptions::threshold}};
+const Fields<PredictOptions> kPredictFields = {{"threshold", &PredictOptions::threshold},
+                                               {"standardise", &PredictOptions::standardise}};
 
 // tile { size, overlap, blend, sigmaScale }: flat in the core's struct.
 const Fields<PredictOptions> kTileFields = {

@@ -37,6 +37,7 @@ struct PredictOptions {
   std::optional<int64_t> maxPixels;         // refuse batches of more pixels (N x H x W) than this; none = no limit
   Precision precision = kDefaultPrecision;  // of the network; tiling, blending and TTA's mean run in fp32
   PostprocessOptions postprocess;           // applied to the mask on the CPU; output mask only
+  bool standardise = false;                 // standardiseImages first; the images may then be uint8 pixels
 
   void validate(const std::string& path = "options") const;  // throws std::invalid_argument naming the option
 };

@@ -1,5 +1,6 @@
 #include "core/model/model.h"
 
+#include "core/inference/standardise.h"
 #include "core/io/checkpoint.h"
 #include "core/runtime/autocast.h"
 #include "core/training/masks.h"
@@ -70,6 +71,9 @@ torch::Tensor Model::forward(const torch::Tensor& images, Precision precision) {
 
 torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& options) {
   checkImages(*module_, images, "images");
+  if (!options.standardise && !images.is_floating_point()) {
+    throw std::invalid_argument("images: expected float images; uint8 pixels need options.standardise");
+  }
   const int64_t minimum = module_->sizeMultiple();
   if (options.tileSize != 0 && options.tileSize < minimum) {
     throw std::invalid_argument("options.tile.size: expected at least 2^depth = " + std::to_string(minimum) + ", got " +
@@ -78,7 +82,8 @@ torch::Tensor Model::predict(const torch::Tensor& images, const PredictOptions& 
   const auto precision = resolvePrecision(options.precision, device_, "options.precision");
   auto& net = inference_[precision];
   if (!net) net = std::make_unique<InferenceNet>(module_, precision);
-  return unet::predict(*net, images.to(device_, torch::kFloat32), options);
+  const auto input = options.standardise ? standardiseImages(images) : images;
+  return unet::predict(*net, input.to(device_, torch::kFloat32), options);
 }
 
 Gradients Model::gradients(const torch::Tensor& images, const torch::Tensor& targets,
