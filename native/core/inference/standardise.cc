@@ -10,7 +10,8 @@ namespace unet {
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("fp-contract=off")))
 #endif
-torch::Tensor standardiseImages(const torch::Tensor& images) {
+torch::Tensor
+standardiseImages(const torch::Tensor& images) {
 #ifdef __clang__
 #pragma clang fp contract(off)
 #endif
