@@ -208,6 +208,10 @@ export async function encodeMask(mask: TensorLike, options: WriteMaskOptions): P
   });
   integer(1, 256)(classes, 'options.classes');
   const { data, height, width } = maskPlane(mask, 'mask');
+  // A uint8 binary mask, as predict returns it: sharp makes any value above 0 white itself, off the event loop.
+  if (classes === 1 && data instanceof Uint8Array) {
+    return sharp(data, { raw: { width, height, channels: 1 } }).threshold(1).toColourspace('b-w').png().toBuffer();
+  }
   let pixels: Uint8Array;
   let channels: 1 | 3 = 1;
   if (classes > 1 && format === 'palette') {
