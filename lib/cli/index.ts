@@ -9,7 +9,7 @@ import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { repeatable } from './models.js';
 import { predict } from './predict.js';
-import { DEFAULT_COMPUTE_NICE, modelArgument, serve } from './serve.js';
+import { DEFAULT_COMPUTE_NICE, pairArgument, serve } from './serve.js';
 import { train } from './train.js';
 import type { Precision } from '../runtime/backend.js';
 import { SERVE_DEFAULTS } from '../server/options.js';
@@ -139,7 +139,8 @@ withOutput(program.command('compare'))
 
 withOutput(program.command('serve'))
   .description('serve models over HTTP: Open Inference Protocol v2, an image route, metrics and a web page')
-  .requiredOption('--model <name=file>', 'a model to serve, by the name its routes use (repeat for more)', modelArgument)
+  .requiredOption('--model <name=file>', 'a model to serve, by the name its routes use (repeat for more)', pairArgument)
+  .option('--class-names <name=names>', "a model's mask values' names, background first: nuclei=background,nucleus (repeat for more)", pairArgument)
   .option('--port <n>', 'the port (0: any free one)', integer(0, 65535), 8080)
   .option('--host <address>', 'the address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
   .option('--max-batch-size <n>', 'dynamic batching: most images in one batch (1 turns it off)', integer(1, 4096), SERVE_DEFAULTS.batching.maxBatchSize)
@@ -151,7 +152,7 @@ withOutput(program.command('serve'))
   .option('--tile-size <n>', 'images larger than this on a side are predicted in windows of this size', integer(16, 16384), SERVE_DEFAULTS.tileSize)
   .option('--drain-timeout-ms <ms>', 'on SIGTERM, how long the requests in flight may take', integer(0, 3_600_000), 30_000)
   .option('--threads <n>', "libtorch's threads (default: one per core, or OMP_NUM_THREADS)", integer(1, 1024))
-  .option('--compute-nice <n>', `the nice value of libtorch's threads (-20 to 19); above the event loop's 0, requests are answered first (default ${DEFAULT_COMPUTE_NICE}, on Linux)`, integer(-20, 19))
+  .option('--compute-nice <n>', `the nice value of every thread but the event loop's (libtorch's, the image pool's), -20 to 19: above the loop's 0, it gets a core first (default ${DEFAULT_COMPUTE_NICE}, on Linux)`, integer(-20, 19))
   .addOption(precision(['fp32', 'bf16', 'fp16', 'auto']))
   .option('--tta', 'average over flips (test-time augmentation)')
   .option('--log', 'log each request (JSON lines, fastify\'s logger)')
