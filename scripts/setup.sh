@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Sets up torch-unet on a Debian/Ubuntu machine: the system packages it needs (libtorch, Gloo's headers for
-# distributed training, a fast BLAS, a C++ toolchain, python3-torch and python3-scipy for the oracle tests,
-# iproute2 for the network test and chromium for the web page's test), the npm packages from the lockfile, then
-# the build.
+# distributed training, a fast BLAS, a C++ toolchain, python3-torch, python3-scipy and python3-matplotlib for the
+# oracle tests, iproute2 for the network test and chromium for the web page's test), the npm packages from the
+# lockfile, then the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(libtorch-dev libgloo-dev libopenblas0-openmp cmake g++ make python3-torch python3-scipy clang-format iproute2 chromium)
+packages=(libtorch-dev libgloo-dev libopenblas0-openmp cmake g++ make python3-torch python3-scipy python3-matplotlib clang-format iproute2 chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

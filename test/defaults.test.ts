@@ -77,8 +77,8 @@ describe('documented defaults are the core\'s', () => {
   });
 
   it('PredictOptions, TileOptions and ForwardOptions', () => {
-    const { output, threshold, precision, ...tile } = core.predict;
-    expectDocumented('inference/predict.ts', 'PredictOptions', { output, threshold, precision, tta: 'none', maxPixels: 'none', postprocess: 'none' });
+    const { output, threshold, precision, standardise, ...tile } = core.predict;
+    expectDocumented('inference/predict.ts', 'PredictOptions', { output, threshold, precision, standardise, tta: 'none', maxPixels: 'none', postprocess: 'none' });
     expectDocumented('model/unet.ts', 'ForwardOptions', core.forward);
     expectDocumented('inference/predict.ts', 'TileOptions', tile);
   });

@@ -74,7 +74,7 @@ export interface NativeDefaults {
   evaluate: { batchSize: number; precision: string };
   forward: { precision: string };
   defaultLoss(classes: number): LossSpec;
-  predict: { output: string; threshold: number; overlap: number; blend: string; sigmaScale: number; precision: string };
+  predict: { output: string; threshold: number; overlap: number; blend: string; sigmaScale: number; precision: string; standardise: boolean };
   augment: Required<AugmentOptions>;
   augmentTrue: Required<AugmentOptions>;
   losses: Record<LossSpec['name'], Record<string, unknown>>;
