@@ -25,8 +25,7 @@ describe('serving', () => {
     turns.stop();
     results.forEach((result, i) => expect(maxAbsDifference(result.data, expected[i].data), `caller ${i}`).toBe(0));
     expect(finished).toEqual(Array.from({ length: 32 }, (_, i) => i));
-    // Timers fire before the first result and keep firing: a loop held by the calls would turn at most once a call.
-    expect(turnsAtFinish[0]).toBeGreaterThan(0);
+    // Timers keep firing while the calls run: a loop held by each call would turn at most once a call.
     expect(turnsAtFinish[31]).toBeGreaterThan(32);
   });
 

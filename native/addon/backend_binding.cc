@@ -28,24 +28,29 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   });
 }
 
+namespace {
+
+// The first argument as an integer, or a TypeError naming it (the core checks the range).
+int64_t integerArgument(const Napi::CallbackInfo& info, const std::string& name) {
+  const double value = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
+  if (value != std::floor(value) || std::fabs(value) > kMaxSafeInteger) {
+    throw Napi::TypeError::New(info.Env(), name + ": expected an integer, got " + describeValue(info[0]));
+  }
+  return static_cast<int64_t>(value);
+}
+
+}  // namespace
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
-    if (threads != std::floor(threads) || std::fabs(threads) > kMaxSafeInteger) {
-      throw Napi::TypeError::New(info.Env(), "threads: expected an integer, got " + describeValue(info[0]));
-    }
-    ComputeThread::instance().setThreads(static_cast<int64_t>(threads));
+    ComputeThread::instance().setThreads(integerArgument(info, "threads"));
     return info.Env().Undefined();
   });
 }
 
 Napi::Value SetComputeNice(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    const double nice = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
-    if (nice != std::floor(nice) || std::fabs(nice) > kMaxSafeInteger) {
-      throw Napi::TypeError::New(info.Env(), "nice: expected an integer, got " + describeValue(info[0]));
-    }
-    ComputeThread::instance().setNice(static_cast<int64_t>(nice));
+    ComputeThread::instance().setNice(integerArgument(info, "nice"));
     return info.Env().Undefined();
   });
 }
