@@ -89,8 +89,10 @@ function heldBatcher() {
   const batcher = new PredictBatcher();
   const batches: number[][] = [];
   const releases: (() => void)[] = [];
+  const buffers: ArrayBufferLike[] = [];
   const run = (images: TensorLike) =>
     new Promise<Tensor>((resolve) => {
+      buffers.push(images.data.buffer);
       const data = Float32Array.from(images.data as Float32Array, (value) => value * 10);
       batches.push(Array.from({ length: images.shape[0] }, (_, i) => images.data[i] as number));
       releases.push(() => resolve({ data, shape: [...images.shape], dtype: 'float32' }));
@@ -98,7 +100,7 @@ function heldBatcher() {
   const call = (value: number, options: Parameters<PredictBatcher['predict']>[2], signal?: AbortSignal) =>
     batcher.predict('key', { data: Float32Array.of(value), shape: [1] }, options, run, signal).then((result) => result.data[0] as number);
   const settle = () => new Promise((resolve) => setImmediate(resolve));
-  return { batcher, batches, releases, call, settle };
+  return { batcher, batches, buffers, releases, call, settle };
 }
 
 describe('PredictBatcher', () => {
@@ -117,6 +119,34 @@ describe('PredictBatcher', () => {
     releases[2]();
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50, 60]);
     expect(batches).toEqual([[1], [2, 3, 4, 5], [6]]);
+  });
+
+  it("settles a batch's callers in turns of their own, in call order, and reuses the batch's buffer", async () => {
+    const { batches, buffers, releases, call, settle } = heldBatcher();
+    const options = { maxBatchSize: 3, maxQueueDelayMs: 0 };
+    const events: string[] = [];
+    const traced = (value: number) =>
+      call(value, options).then((result) => {
+        events.push(`caller ${value}`);
+        queueMicrotask(() => events.push(`after ${value}`));
+        return result;
+      });
+    const first = call(1, options);
+    await settle();
+    const batch = [2, 3, 4].map(traced);
+    const next = [5, 6].map((value) => call(value, options));
+    releases[0]();
+    await first;
+    await settle();
+    releases[1]();
+    expect(await Promise.all(batch)).toEqual([20, 30, 40]);
+    // Each caller's own work (its microtasks) ends before the next caller is settled.
+    expect(events).toEqual(['caller 2', 'after 2', 'caller 3', 'after 3', 'caller 4', 'after 4']);
+    await settle();
+    releases[2]();
+    expect(await Promise.all(next)).toEqual([50, 60]);
+    expect(batches).toEqual([[1], [2, 3, 4], [5, 6]]);
+    expect(buffers[2]).toBe(buffers[1]);
   });
 
   it('drops an aborted waiting call from its batch, rejects an aborted running one, and refuses calls past maxQueueSize', async () => {
