@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { IMAGE_EXTENSIONS, loadImage, standardise, writeMask } from '../data/index.js';
+import { IMAGE_EXTENSIONS, loadImage, writeMask } from '../data/index.js';
 import { makeFolder, writeFileAtomic } from '../files.js';
 import type { PredictOptions } from '../inference/predict.js';
 import type { PostprocessOptions } from '../ops/postprocess.js';
@@ -63,6 +63,8 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
     tile: options.tile === undefined ? undefined : { size: options.tile, overlap: options.overlap },
     tta: options.tta ? 'flips' : undefined,
     precision: options.precision,
+    // As the CLI trains: each image standardised, natively (no copy and loop per image on the event loop).
+    standardise: true,
   };
 
   const progress = report.items('predict', files.length);
@@ -70,7 +72,7 @@ export async function predict(inputs: string[], options: PredictCommandOptions):
   try {
     for (const file of files) {
       const { image } = await loadImage(file, { channels: inChannels as 1 | 3 | 4 });
-      const mask = await finish(await model.predict(standardise(image), predictOptions));
+      const mask = await finish(await model.predict(image, predictOptions));
       const stem = basename(file, extname(file));
       const maskPath = join(options.out, `${stem}.png`);
       await writeMask(maskPath, mask, { classes });
