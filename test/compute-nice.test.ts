@@ -1,22 +1,11 @@
 // setComputeNice in a process of its own: a nice value, once raised, may not come down again without CAP_SYS_NICE.
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 import { describe, expect, it } from 'vitest';
 
 import { backendInfo, setComputeNice, setThreads, UNet } from '../lib/index.js';
 import { randomImages } from './helpers/data.js';
-
-/** Each thread of this process: its nice value and CPU time (clock ticks), as the kernel reports them. */
-function tasks(): Map<number, { nice: number; cpu: number }> {
-  return new Map(
-    readdirSync('/proc/self/task').map((tid) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the third (state) on
-      return [Number(tid), { nice: Number(fields[16]), cpu: Number(fields[11]) + Number(fields[12]) }];
-    }),
-  );
-}
+import { threads as tasks } from './helpers/threads.js';
 
 describe('setComputeNice', () => {
   it('sets the nice value of the compute thread and its OpenMP team, which run the work, and no other thread', async () => {

@@ -1,7 +1,7 @@
 // `torch-unet serve` as a user runs it (a child process on a real port): it answers, with every thread but the
 // event loop's at nice 10, SIGTERM lets the request in flight finish before the exit (code 0), and a bad --model is a usage error.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { NUCLEI_IMAGE, nucleiModel } from './helpers/nuclei.js';
+import { threads } from './helpers/threads.js';
 
 const CLI = join(import.meta.dirname, '..', 'lib', 'cli', 'index.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'torch-unet-serve-'));
@@ -47,11 +48,10 @@ describe('torch-unet serve', () => {
     const metadata = (await (await fetch(`${address}/v2/models/nuclei`)).json()) as { parameters: { classNames: string[] } };
     expect(metadata.parameters.classNames).toEqual(['background', 'nucleus']);
     // Every thread but the event loop's runs at nice 10 (serve's default), libtorch's included; the loop's at 0.
-    const nice = (tid: string) => Number(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
-    const others = readdirSync(`/proc/${child.pid}/task`).filter((tid) => tid !== String(child.pid));
-    expect(nice(String(child.pid))).toBe(0);
-    expect(others.length).toBeGreaterThan(8); // V8's helpers, libuv's pool, libtorch's threads
-    expect(others.filter((tid) => nice(tid) !== 10)).toEqual([]);
+    const { [child.pid!]: loop, ...others } = Object.fromEntries(threads(child.pid!));
+    expect(loop.nice).toBe(0);
+    expect(Object.keys(others).length).toBeGreaterThan(8); // V8's helpers, libuv's pool, libtorch's threads
+    expect(Object.entries(others).filter(([, thread]) => thread.nice !== 10)).toEqual([]);
     const inFlight = fetch(`${address}/v1/models/nuclei/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: readFileSync(NUCLEI_IMAGE) });
     // Once the request waits in the queue, SIGTERM; it is answered, then the process exits 0.
     for (let tries = 0; ; tries++) {
